@@ -132,10 +132,14 @@ class Catalog:
 
 
 def _split_sql(script: str) -> list[str]:
-    """Split a migration script into statements (our DDL has no semicolons inside literals)."""
-    statements = []
-    for chunk in script.split(";"):
-        lines = [line for line in chunk.splitlines() if line.strip() and not line.strip().startswith("--")]
-        if lines:
-            statements.append(chunk.strip())
+    """Split a migration script into complete statements (sqlite3 decides where one ends)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    leftover = [line.strip() for line in buffer.splitlines() if line.strip()]
+    if any(not line.startswith("--") for line in leftover):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer.strip()[:80]}")
     return statements

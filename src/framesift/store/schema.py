@@ -10,11 +10,12 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE videos (
         id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,          -- absolute path or fsspec URL
-        name TEXT NOT NULL UNIQUE,          -- relative path without extension, used in frame file names
+        path TEXT NOT NULL,                 -- absolute path or fsspec URL (updated if the input moves)
+        name TEXT NOT NULL,                 -- relative path without extension, used in frame file names
         ext TEXT NOT NULL,                  -- extension without dot, e.g. 'mp4'
         size_bytes INTEGER,
         mtime REAL,
+        fingerprint TEXT,                   -- size + hash of the first and last 64 KiB
         status TEXT NOT NULL DEFAULT 'pending',   -- pending | ingested | failed
         error TEXT,
         duration_s REAL,
@@ -29,7 +30,8 @@ MIGRATIONS: list[str] = [
         frame_stride INTEGER,
         index_fps REAL,
         added_at TEXT NOT NULL DEFAULT (datetime('now')),
-        ingested_at TEXT
+        ingested_at TEXT,
+        UNIQUE (name, ext)
     );
     CREATE TABLE frames (
         id INTEGER PRIMARY KEY,

@@ -1,0 +1,119 @@
+"""Embed stage: decode each ingested video and embed its indexed frames in batches.
+
+Every finished batch is durable (see ``EmbeddingStore``), so a killed run re-decodes the video
+but embeds only the frames after the last stored batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from framesift.embed.base import Embedder
+from framesift.store.embeddings import EmbeddingStore
+from framesift.util.progress import bar
+from framesift.video.decode import TruncatedVideo, VideoError, iter_frames
+from framesift.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbedSummary:
+    model: str
+    embedded_frames: int = 0
+    videos_done: int = 0
+    videos_skipped: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    batches: int = 0
+
+
+def embed_videos(
+    workspace: Workspace, embedder: Embedder, *, batch_size: int = 32, video_ids: list[int] | None = None
+) -> EmbedSummary:
+    store = EmbeddingStore(workspace, embedder.key)
+    catalog = workspace.catalog
+    summary = EmbedSummary(embedder.key)
+    start = time.perf_counter()
+    query = "SELECT id, path, n_indexed FROM videos WHERE status = 'ingested'"
+    videos = catalog.query(query + " ORDER BY id")
+    if video_ids is not None:
+        wanted = set(video_ids)
+        videos = [v for v in videos if int(v["id"]) in wanted]
+    for video in videos:
+        video_id = int(video["id"])
+        if store.is_done(video_id):
+            summary.videos_skipped += 1
+            continue
+        try:
+            n = embed_video(workspace, store, embedder, video_id, video["path"], batch_size, summary)
+        except VideoError as err:
+            summary.failed[video["path"]] = str(err)
+            log.warning("embedding skipped: %s", err)
+            continue
+        summary.embedded_frames += n
+        summary.videos_done += 1
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def embed_video(
+    workspace: Workspace,
+    store: EmbeddingStore,
+    embedder: Embedder,
+    video_id: int,
+    path: str,
+    batch_size: int,
+    summary: EmbedSummary,
+) -> int:
+    """Embed the frames of one video not embedded yet; returns how many were embedded now."""
+    rows = workspace.catalog.query(
+        "SELECT id, frame_index FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
+    )
+    done = store.done_rows(video_id)
+    todo = rows[done:]
+    width, height = embedder.input_size
+    embedded = 0
+    if todo:
+        wanted = iter(todo)
+        target = next(wanted)
+        ids: list[int] = []
+        images: list[np.ndarray] = []
+        name = path.rsplit("/", 1)[-1]
+        with bar(total=len(todo), desc=f"embed {name} ({embedder.key})") as progress:
+            try:
+                for decoded in iter_frames(path):
+                    if decoded.index < target["frame_index"]:
+                        continue
+                    ids.append(int(target["id"]))
+                    images.append(decoded.to_rgb(width, height))
+                    if len(images) == batch_size:
+                        _flush(store, embedder, video_id, ids, images)
+                        summary.batches += 1
+                        embedded += len(ids)
+                        progress.update(len(ids))
+                        ids, images = [], []
+                    target = next(wanted, None)
+                    if target is None:
+                        break
+            except TruncatedVideo as err:
+                log.warning("%s", err)
+            if images:
+                _flush(store, embedder, video_id, ids, images)
+                summary.batches += 1
+                embedded += len(ids)
+                progress.update(len(ids))
+        if target is not None:
+            missing = len(todo) - embedded
+            raise VideoError(path, f"{missing} indexed frames could not be decoded again for embedding")
+    store.finalize(video_id, embedder.dim)
+    return embedded
+
+
+def _flush(store: EmbeddingStore, embedder: Embedder, video_id: int, ids: list[int], images: list[np.ndarray]) -> None:
+    vectors = embedder.embed(np.stack(images))
+    store.write_chunk(video_id, np.asarray(ids, np.int64), vectors)

@@ -1,0 +1,91 @@
+"""The frame table: every indexed frame of every ingested video as aligned numpy arrays.
+
+Selection, reports and the app work on positions into this table; ``frame_id`` maps back to
+the catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from framesift.store.catalog import Catalog
+from framesift.video.stats import LIGHTLY_METADATA_KEYS, STAT_NAMES
+
+
+@dataclass
+class FrameTable:
+    frame_id: np.ndarray
+    video_id: np.ndarray
+    frame_index: np.ndarray
+    pts: np.ndarray  # float, NaN where the stream had no pts
+    time_s: np.ndarray
+    shot_id: np.ndarray  # unique across videos
+    stats: dict[str, np.ndarray]
+    video_names: dict[int, str]  # video id -> name
+    video_exts: dict[int, str]
+
+    def __len__(self) -> int:
+        return len(self.frame_id)
+
+    def subset(self, mask_or_index: np.ndarray) -> FrameTable:
+        return FrameTable(
+            self.frame_id[mask_or_index],
+            self.video_id[mask_or_index],
+            self.frame_index[mask_or_index],
+            self.pts[mask_or_index],
+            self.time_s[mask_or_index],
+            self.shot_id[mask_or_index],
+            {k: v[mask_or_index] for k, v in self.stats.items()},
+            self.video_names,
+            self.video_exts,
+        )
+
+    def positions(self, frame_ids: np.ndarray) -> np.ndarray:
+        """Positions of ``frame_ids`` in this table (-1 where absent)."""
+        frame_ids = np.asarray(frame_ids, np.int64)
+        if len(self.frame_id) == 0:
+            return np.full(len(frame_ids), -1, np.int64)
+        order = np.argsort(self.frame_id, kind="stable")
+        sorted_ids = self.frame_id[order]
+        idx = np.minimum(np.searchsorted(sorted_ids, frame_ids), len(sorted_ids) - 1)
+        hit = sorted_ids[idx] == frame_ids
+        return np.where(hit, order[idx], -1)
+
+    def builtin_metadata(self, key: str) -> np.ndarray | None:
+        """Values of a metadata key computed by framesift itself (stats, video name, time), or None."""
+        key = LIGHTLY_METADATA_KEYS.get(key, key)
+        if key in self.stats:
+            return self.stats[key]
+        if key in ("video_name", "video", "lightly.video_name", "video_id"):
+            names = np.array([self.video_names[int(v)] for v in self.video_id], dtype=object)
+            return names if key != "video_id" else self.video_id.astype(np.float64)
+        if key in ("time_s", "frame_index", "shot_id"):
+            return getattr(self, key).astype(np.float64)
+        return None
+
+
+def load_frame_table(catalog: Catalog) -> FrameTable:
+    rows = catalog.query(
+        "SELECT f.id, f.video_id, f.frame_index, f.pts, f.time_s, f.shot_id, "
+        + ", ".join(f"f.{name}" for name in STAT_NAMES)
+        + " FROM frames f JOIN videos v ON v.id = f.video_id WHERE v.status = 'ingested' "
+        "ORDER BY f.video_id, f.frame_index"
+    )
+    n = len(rows)
+    data = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(n, 6 + len(STAT_NAMES))
+    videos = catalog.query("SELECT id, name, ext FROM videos")
+    video_id = data[:, 1].astype(np.int64)
+    shot = data[:, 5].astype(np.int64)
+    return FrameTable(
+        frame_id=data[:, 0].astype(np.int64),
+        video_id=video_id,
+        frame_index=data[:, 2].astype(np.int64),
+        pts=data[:, 3],
+        time_s=data[:, 4],
+        shot_id=(video_id << 24) + shot,
+        stats={name: data[:, 6 + i] for i, name in enumerate(STAT_NAMES)},
+        video_names={int(v["id"]): v["name"] for v in videos},
+        video_exts={int(v["id"]): v["ext"] for v in videos},
+    )

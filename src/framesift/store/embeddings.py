@@ -1,0 +1,168 @@
+"""Embedding matrices on disk, one per (model, video), never in SQLite rows.
+
+While a video is being embedded every batch is written as its own chunk file (atomic rename,
+then a catalog row), so a killed run resumes after the last finished batch. When the video is
+done the chunks are joined into ``<video_id>.npy`` (float32, memory-mappable) plus
+``<video_id>.ids.npy`` holding the catalog frame id of every row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from framesift.util.atomic import write_npy
+from framesift.workspace import Workspace
+
+
+@dataclass
+class EmbeddingMatrix:
+    frame_ids: np.ndarray  # (N,) int64 catalog frame ids, in the order of the rows
+    vectors: np.ndarray  # (N, d) float32, L2-normalised
+
+    def __len__(self) -> int:
+        return len(self.frame_ids)
+
+
+class EmbeddingStore:
+    def __init__(self, workspace: Workspace, model: str):
+        self.workspace = workspace
+        self.catalog = workspace.catalog
+        self.model = model
+        self.root = workspace.embeddings_dir(model)
+
+    # -- writing ------------------------------------------------------------------------
+    def done_rows(self, video_id: int) -> int:
+        """Rows already embedded for a video (finished chunks, or all rows when done)."""
+        row = self.catalog.query_one(
+            "SELECT status, n_rows FROM embedding_sets WHERE model = ? AND video_id = ?", (self.model, video_id)
+        )
+        if row is not None and row["status"] == "done":
+            return int(row["n_rows"])
+        total = self.catalog.scalar(
+            "SELECT COALESCE(SUM(n_rows), 0) FROM embedding_chunks WHERE model = ? AND video_id = ?",
+            (self.model, video_id),
+        )
+        return int(total)
+
+    def is_done(self, video_id: int) -> bool:
+        row = self.catalog.query_one(
+            "SELECT status FROM embedding_sets WHERE model = ? AND video_id = ?", (self.model, video_id)
+        )
+        return row is not None and row["status"] == "done"
+
+    def write_chunk(self, video_id: int, frame_ids: np.ndarray, vectors: np.ndarray) -> None:
+        chunk = int(
+            self.catalog.scalar(
+                "SELECT COUNT(*) FROM embedding_chunks WHERE model = ? AND video_id = ?", (self.model, video_id)
+            )
+        )
+        folder = self.root / f"{video_id}.parts"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{chunk:06d}.npy"
+        data = np.concatenate([frame_ids.astype(np.float64)[:, None], vectors.astype(np.float64)], axis=1)
+        write_npy(path, data)
+        with self.catalog.transaction() as conn:
+            conn.execute(
+                "INSERT INTO embedding_sets (model, video_id, status, dim) VALUES (?, ?, 'partial', ?) "
+                "ON CONFLICT(model, video_id) DO UPDATE SET updated_at = datetime('now')",
+                (self.model, video_id, vectors.shape[1]),
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO embedding_chunks (model, video_id, chunk, n_rows, path) VALUES (?, ?, ?, ?, ?)",
+                (self.model, video_id, chunk, len(frame_ids), str(path.relative_to(self.workspace.root))),
+            )
+
+    def finalize(self, video_id: int, dim: int) -> int:
+        """Join the chunks of a finished video into one matrix; returns its row count."""
+        chunks = self.catalog.query(
+            "SELECT path FROM embedding_chunks WHERE model = ? AND video_id = ? ORDER BY chunk", (self.model, video_id)
+        )
+        parts = [np.load(self.workspace.root / row["path"]) for row in chunks]
+        data = np.concatenate(parts) if parts else np.zeros((0, dim + 1))
+        ids = data[:, 0].astype(np.int64)
+        vectors = data[:, 1:].astype(np.float32)
+        matrix_path = self.root / f"{video_id}.npy"
+        write_npy(self.root / f"{video_id}.ids.npy", ids)
+        write_npy(matrix_path, vectors)
+        with self.catalog.transaction() as conn:
+            conn.execute(
+                "INSERT INTO embedding_sets (model, video_id, status, dim, n_rows, path) VALUES (?, ?, 'done', ?, ?, ?) "
+                "ON CONFLICT(model, video_id) DO UPDATE SET status = 'done', dim = excluded.dim, "
+                "n_rows = excluded.n_rows, path = excluded.path, updated_at = datetime('now')",
+                (self.model, video_id, dim, len(ids), str(matrix_path.relative_to(self.workspace.root))),
+            )
+            conn.execute("DELETE FROM embedding_chunks WHERE model = ? AND video_id = ?", (self.model, video_id))
+        for row in chunks:
+            _unlink(self.workspace.root / row["path"])
+        _rmdir(self.root / f"{video_id}.parts")
+        return len(ids)
+
+    def delete_video(self, video_id: int) -> None:
+        with self.catalog.transaction() as conn:
+            conn.execute("DELETE FROM embedding_chunks WHERE model = ? AND video_id = ?", (self.model, video_id))
+            conn.execute("DELETE FROM embedding_sets WHERE model = ? AND video_id = ?", (self.model, video_id))
+        for suffix in (".npy", ".ids.npy"):
+            _unlink(self.root / f"{video_id}{suffix}")
+
+    # -- reading ------------------------------------------------------------------------
+    def video_matrix(self, video_id: int, *, mmap: bool = True) -> EmbeddingMatrix | None:
+        if not self.is_done(video_id):
+            return None
+        vectors = np.load(self.root / f"{video_id}.npy", mmap_mode="r" if mmap else None)
+        ids = np.load(self.root / f"{video_id}.ids.npy")
+        return EmbeddingMatrix(ids, vectors)
+
+    def load(self, frame_ids: np.ndarray | None = None, dtype: type = np.float32) -> EmbeddingMatrix:
+        """All finished embeddings (or those of ``frame_ids``, in that order) as one matrix.
+
+        Frames without an embedding are dropped from the result; compare ``frame_ids`` of the
+        result with the request to find them.
+        """
+        videos = self.catalog.query(
+            "SELECT video_id, n_rows, dim FROM embedding_sets WHERE model = ? AND status = 'done' ORDER BY video_id",
+            (self.model,),
+        )
+        if not videos:
+            return EmbeddingMatrix(np.zeros(0, np.int64), np.zeros((0, 0), dtype))
+        dim = int(videos[0]["dim"])
+        if frame_ids is None:
+            total = sum(int(v["n_rows"]) for v in videos)
+            out_ids = np.empty(total, np.int64)
+            out = np.empty((total, dim), dtype)
+            pos = 0
+            for v in videos:
+                matrix = self.video_matrix(int(v["video_id"]))
+                assert matrix is not None
+                n = len(matrix)
+                out_ids[pos : pos + n] = matrix.frame_ids
+                out[pos : pos + n] = matrix.vectors
+                pos += n
+            return EmbeddingMatrix(out_ids, out)
+        wanted = np.asarray(frame_ids, np.int64)
+        position = {int(fid): i for i, fid in enumerate(wanted)}
+        out = np.zeros((len(wanted), dim), dtype)
+        found = np.zeros(len(wanted), bool)
+        for v in videos:
+            matrix = self.video_matrix(int(v["video_id"]))
+            assert matrix is not None
+            rows = [(r, position[int(fid)]) for r, fid in enumerate(matrix.frame_ids) if int(fid) in position]
+            if rows:
+                src, dst = np.array(rows).T
+                out[dst] = matrix.vectors[src]
+                found[dst] = True
+        return EmbeddingMatrix(wanted[found], out[found])
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _rmdir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
