@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.14.1 torchvision==0.29.1
-	$(PIP) install -e '.[torch,dev]'
+	$(PIP) install -e '.[all,dev]'
 	# facenet-pytorch pins torch<2.3 in its metadata; its MTCNN code and weights work with newer torch.
 	$(PIP) install --no-deps facenet-pytorch==2.6.0
 	touch $(STAMP)
