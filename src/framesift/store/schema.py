@@ -145,6 +145,38 @@ MIGRATIONS: list[str] = [
         info TEXT
     );
     """,
+    # 2: Video-Annotator concepts (web app): binary labels per frame or per predicted box, classifiers
+    """
+    CREATE TABLE concepts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,          -- e.g. 'establishing shot'
+        description TEXT,
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+        frame_id INTEGER NOT NULL REFERENCES frames(id) ON DELETE CASCADE,
+        box_id INTEGER NOT NULL DEFAULT 0,  -- 0: the whole frame; else predictions.id of a labeled crop
+        value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        source TEXT NOT NULL DEFAULT 'app', -- app | bulk | import ...
+        updated_at TEXT NOT NULL DEFAULT (datetime('now')),
+        UNIQUE (concept_id, frame_id, box_id)
+    );
+    CREATE INDEX annotations_frame ON annotations(frame_id);
+    CREATE TABLE concept_models (
+        id INTEGER PRIMARY KEY,
+        concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+        embedder TEXT NOT NULL,             -- embedding key the classifier reads
+        model TEXT NOT NULL,                -- JSON: weights, bias, training facts
+        n_pos INTEGER NOT NULL,
+        n_neg INTEGER NOT NULL,
+        ap REAL,                            -- held-out average precision estimate (NULL: too few labels)
+        ap_std REAL,
+        created_at TEXT NOT NULL DEFAULT (datetime('now'))
+    );
+    CREATE INDEX concept_models_concept ON concept_models(concept_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
