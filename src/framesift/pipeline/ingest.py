@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from framesift.store.catalog import Catalog
 from framesift.util.progress import bar
-from framesift.video.decode import TruncatedVideo, VideoError, VideoInfo, display_size_for_height, iter_frames
+from framesift.video.decode import TruncatedVideo, VideoError, VideoInfo, iter_frames
+from framesift.video.planes import yuv_planes
 from framesift.video.sampling import FrameSampler
-from framesift.video.shots import THUMB_SIZE, ShotTracker, thumb_signature
-from framesift.video.stats import STATS_HEIGHT, frame_stats
+from framesift.video.shots import ShotTracker, thumb_signature, yuv_thumbnail
+from framesift.video.stats import frame_stats
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 1000
@@ -80,23 +81,20 @@ def ingest_video(catalog: Catalog, video_id: int, path: str, sampler: FrameSampl
     first_time = last_time = None
     rotation = 0
     warning = None
-    stats_size: tuple[int, int] | None = None
     with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress:
         try:
             for decoded in iter_frames(path, info_out=info_box):
                 if n_decoded == 0:
-                    info = info_box[0]
                     rotation = decoded.rotation
-                    width, height = (info.height, info.width) if rotation in (90, 270) else (info.width, info.height)
-                    stats_size = display_size_for_height(width, height, STATS_HEIGHT)
-                    progress.reset(total=info.n_frames_hint)
-                if tracker.update(thumb_signature(decoded.to_rgb(*THUMB_SIZE))):
+                    progress.reset(total=info_box[0].n_frames_hint)
+                y, u, v = yuv_planes(decoded.frame, decoded.rotation)
+                if tracker.update(thumb_signature(yuv_thumbnail(y, u, v))):
                     shots.append((tracker.shot_id - 1, shot_start, decoded.index - 1))
                     shot_start = decoded.index
                 first_time = decoded.time_s if first_time is None else first_time
                 last_time = decoded.time_s
                 if sampler.keep(decoded.index, decoded.time_s):
-                    stats = frame_stats(decoded.to_gray(*stats_size))
+                    stats = frame_stats(y)
                     rows.append(
                         (video_id, decoded.index, decoded.pts, decoded.time_s, tracker.shot_id, stats.sharpness,
                          stats.brightness, stats.contrast, stats.uniform_row_ratio, int(decoded.is_keyframe))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 
+import cv2
 import numpy as np
 
 THUMB_SIZE = (32, 18)  # (width, height) of the RGB thumbnail each frame is reduced to
@@ -23,6 +24,12 @@ def thumb_signature(thumb: np.ndarray) -> np.ndarray:
     hist /= max(1.0, hist.sum())
     pixels = thumb.astype(np.float32).ravel() / 255.0
     return np.concatenate([hist, pixels])
+
+
+def yuv_thumbnail(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The RGB thumbnail of ``THUMB_SIZE`` straight from the planes (area averaging, no swscale)."""
+    planes = [cv2.resize(p, THUMB_SIZE, interpolation=cv2.INTER_AREA) for p in (y, u, v)]
+    return cv2.cvtColor(np.dstack(planes), cv2.COLOR_YUV2RGB)
 
 
 def change_score(previous: np.ndarray, current: np.ndarray) -> float:
