@@ -132,3 +132,29 @@ def test_interrupted_embedding_resumes_without_redoing_batches(tmp_path, folder)
     assert np.array_equal(matrix.frame_ids, clean.frame_ids)
     assert np.allclose(matrix.vectors, clean.vectors)
     assert not list((ws.root / "embeddings" / "pixels").glob("*.parts/*"))  # chunks joined and removed
+
+
+def test_fsspec_url_input_is_ingested_and_embedded(tmp_path, rare_video):
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/bucket/cams/rare.mp4", rare_video[0].read_bytes())
+    fs.pipe("/bucket/cams/notes.txt", b"not a video")
+    videos = discover_videos("memory://bucket")
+    assert [(v.name, v.ext) for v in videos] == [("cams/rare", "mp4")]
+    ws = Workspace.open(tmp_path / "ws")
+    ids, _ = register_videos(ws.catalog, videos, SamplingKey(None, None))
+    summary = ingest_videos(ws.catalog, ids)
+    assert summary.frames_indexed == 60 and not summary.failed
+    embed_videos(ws, PixelEmbedder())
+    assert len(EmbeddingStore(ws, "pixels").load()) == 60
+
+
+def test_rotated_video_is_indexed_with_display_size(tmp_path):
+    folder = tmp_path / "phone"
+    stored = [np.full((40, 64, 3), 30 * i, np.uint8) for i in range(6)]
+    synthetic.write_video(folder / "portrait.mp4", stored, fps=5, rotation=90)
+    ws = Workspace.open(tmp_path / "ws")
+    _ingest(ws, folder)
+    video = ws.catalog.query_one("SELECT width, height, rotation, n_frames FROM videos")
+    assert (video["width"], video["height"], video["rotation"], video["n_frames"]) == (40, 64, 90, 6)
