@@ -17,7 +17,7 @@ from framesift.video.decode import TruncatedVideo, VideoError, VideoInfo, iter_f
 from framesift.video.planes import yuv_planes
 from framesift.video.sampling import FrameSampler
 from framesift.video.shots import ShotTracker, thumb_signature, yuv_thumbnail
-from framesift.video.stats import frame_stats
+from framesift.video.stats import frame_stats, resize_for_stats
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 1000
@@ -88,13 +88,14 @@ def ingest_video(catalog: Catalog, video_id: int, path: str, sampler: FrameSampl
                     rotation = decoded.rotation
                     progress.reset(total=info_box[0].n_frames_hint)
                 y, u, v = yuv_planes(decoded.frame, decoded.rotation)
-                if tracker.update(thumb_signature(yuv_thumbnail(y, u, v))):
+                luma = resize_for_stats(y)  # shared by the shot signature and the stats
+                if tracker.update(thumb_signature(yuv_thumbnail(luma, u, v))):
                     shots.append((tracker.shot_id - 1, shot_start, decoded.index - 1))
                     shot_start = decoded.index
                 first_time = decoded.time_s if first_time is None else first_time
                 last_time = decoded.time_s
                 if sampler.keep(decoded.index, decoded.time_s):
-                    stats = frame_stats(y)
+                    stats = frame_stats(luma)
                     rows.append(
                         (video_id, decoded.index, decoded.pts, decoded.time_s, tracker.shot_id, stats.sharpness,
                          stats.brightness, stats.contrast, stats.uniform_row_ratio, int(decoded.is_keyframe))

@@ -8,8 +8,8 @@ Definitions follow ../shared/DESIGN.md and LightlyOne's public docs:
   and a row is uniform when more than 97 % of its pixels are; the ratio of uniform rows flags
   blank, frozen-green or half-decoded frames.
 
-All four are computed on the gray (luma) image resized to at most 400 px height (area
-averaging), with OpenCV's SIMD kernels: this runs once per indexed frame and must cost much
+All four are computed on the gray (luma) image shrunk to at most 400 px height (area
+averaging by an integer factor, e.g. 1080 -> 360 rows), with OpenCV's SIMD kernels: this runs once per indexed frame and must cost much
 less than decoding it.
 """
 
@@ -49,11 +49,16 @@ def laplacian(gray: np.ndarray) -> np.ndarray:
 
 
 def resize_for_stats(gray: np.ndarray) -> np.ndarray:
+    """Shrink by the smallest integer factor that gives at most ``STATS_HEIGHT`` rows.
+
+    Integer factors make area averaging an exact block mean and hit OpenCV's fast path
+    (1080p -> 360 rows costs ~1 ms; a non-integer 400-row target costs ~3x that).
+    """
     height, width = gray.shape
-    if height <= STATS_HEIGHT:
+    factor = -(-height // STATS_HEIGHT)
+    if factor <= 1:
         return gray
-    new_width = max(3, round(width * STATS_HEIGHT / height))
-    return cv2.resize(gray, (new_width, STATS_HEIGHT), interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, (max(3, width // factor), height // factor), interpolation=cv2.INTER_AREA)
 
 
 def frame_stats(gray: np.ndarray) -> FrameStats:
@@ -70,9 +75,8 @@ def frame_stats(gray: np.ndarray) -> FrameStats:
     total = cv2.sumElems(lap)[0]
     squares = cv2.norm(lap, cv2.NORM_L2SQR)
     uniform = cv2.inRange(lap, -UNIFORM_PIXEL_LEVEL, UNIFORM_PIXEL_LEVEL)  # 255 where uniform
-    # area-resizing the mask to one column averages each row (faster than count_nonzero)
-    row_share = cv2.resize(uniform, (1, uniform.shape[0]), interpolation=cv2.INTER_AREA).ravel()
-    uniform_rows = row_share > UNIFORM_ROW_FRACTION * 255.0
+    row_sums = uniform.astype(np.float32) @ np.ones(uniform.shape[1], np.float32)  # BLAS: fastest row sum
+    uniform_rows = row_sums > UNIFORM_ROW_FRACTION * 255.0 * uniform.shape[1]
     return FrameStats(
         sharpness=float(squares / n - (total / n) ** 2),
         brightness=brightness,
