@@ -87,12 +87,20 @@ def run(
     batch_size: Annotated[int | None, typer.Option(help="Embedding batch size.")] = None,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not write PNGs.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html/report.pdf.")] = False,
+    lightly_dir: Annotated[str | None, typer.Option(help="LightlyOne datasource with .lightly/predictions and "
+                                                     ".lightly/metadata (default: INPUT/.lightly when present).")] = None,
+    allow_unmatched: Annotated[bool, typer.Option("--allow-unmatched", help="Skip .lightly files that match no "
+                                                  "indexed frame.")] = False,
+    crops: Annotated[str | None, typer.Option(help="Save the boxes of this prediction task on selected frames "
+                                              "to WORKSPACE/crops/TASK/.")] = None,
 ) -> None:
     """Ingest, embed, select and extract in one go (each stage resumes where it stopped)."""
     from framesift.pipeline.run import run_pipeline
 
     overrides = {"run_name": run_name, "embedder": embedder, "fps": fps, "frame_stride": frame_stride,
-                 "embed_batch_size": batch_size, "extract": False if no_extract else None}
+                 "embed_batch_size": batch_size, "extract": False if no_extract else None,
+                 "lightly_dir": lightly_dir, "allow_unmatched": allow_unmatched or None,
+                 "crops": {"task": crops} if crops else None}
     cfg = _load_config(config, overrides)
     summary = run_pipeline(input, out, cfg, report=not no_report)
     typer.echo("\n".join(summary.lines()))
@@ -201,6 +209,8 @@ class _lazy_embedder:
 def extract(
     run_path: Annotated[str, typer.Argument(help="Run folder WORKSPACE/runs/NAME, or a run name with --workspace.")],
     workspace: Annotated[str | None, typer.Option(help="Workspace, when RUN is a name.")] = None,
+    crops: Annotated[str | None, typer.Option(help="Also crop this prediction task's boxes to WORKSPACE/crops/TASK/.")] = None,
+    crop_padding: Annotated[float, typer.Option(help="Crop padding, a fraction of the box size per side.")] = 0.0,
 ) -> None:
     """Write the PNGs of a run's selected frames (existing files are kept)."""
     from framesift.pipeline.extract import extract_run
@@ -210,6 +220,10 @@ def extract(
     summary = extract_run(ws, int(run["id"]))
     write_selection_files(ws, run)
     typer.echo(f"{summary.written} PNGs written, {summary.existing} already there: {ws.frames_dir}")
+    if crops:
+        from framesift.pipeline.crops import write_crops
+
+        typer.echo(write_crops(ws, int(run["id"]), crops, padding=crop_padding).line())
 
 
 @app.command()

@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 
-from predict_support import write_lightly_predictions
+from predict_support import frame_ids, write_lightly_predictions
 from typer.testing import CliRunner
 
 from framesift.cli import app
+from framesift.pipeline.predictions_import import sync_lightly_dir
+from framesift.pipeline.runs import create_run, finish_run, save_selection
 
 
 def test_import_scores_export_commands(workspace, datasource, boxes_video, tmp_path):
@@ -39,3 +41,16 @@ def test_user_error_is_one_line_and_exit_code_2(workspace, datasource):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert proc.stderr.startswith("error: ") and "missing_task/schema.json: missing" in proc.stderr
+
+
+def test_extract_with_crops(workspace, datasource, boxes_video):
+    write_lightly_predictions(datasource, boxes_video[1])
+    sync_lightly_dir(workspace, datasource)
+    ids = frame_ids(workspace)
+    run_id, _ = create_run(workspace.catalog, "picked", {}, None)
+    save_selection(workspace.catalog, run_id, [ids[2], ids[5]], [{}, {}])
+    finish_run(workspace.catalog, run_id, {})
+    result = CliRunner().invoke(app, ["extract", "picked", "--workspace", str(workspace.root), "--crops", "detector"])
+    assert result.exit_code == 0, result.output
+    assert "crops (detector): 2 written, 0 already there, from 2 selected frames" in result.output
+    assert (workspace.root / "crops/detector/cam1/street-05-mp4-0.png").is_file()

@@ -75,6 +75,11 @@ class DatapoolSettings(_Strict):
     exclude_labeled: bool = True  # never select frames that already have labels
 
 
+class CropSettings(_Strict):
+    task: str  # prediction task whose boxes are cropped on the selected frames
+    padding: float = Field(0.0, ge=0.0)  # fraction of the box size added on each side
+
+
 class FramesiftSettings(_Strict):
     """framesift's own knobs; every one has a default that works offline."""
 
@@ -90,6 +95,9 @@ class FramesiftSettings(_Strict):
     run_name: str | None = None
     datapool: DatapoolSettings = Field(default_factory=DatapoolSettings)
     engine: Literal["local", "ray"] = "local"
+    crops: CropSettings | None = None  # save predicted boxes of selected frames to WORKSPACE/crops/<task>/
+    lightly_dir: str | None = None  # LightlyOne datasource with .lightly/predictions and .lightly/metadata
+    allow_unmatched: bool = False  # skip imported predictions/metadata that match no indexed frame
 
     @model_validator(mode="after")
     def _one_sampling_rate(self) -> FramesiftSettings:

@@ -318,5 +318,16 @@ def sync_lightly_dir(workspace: Workspace, path: str | Path, *, allow_unmatched:
     return notes
 
 
+def import_lightly_sources(workspace: Workspace, source: str, lightly_dir: str | None, *,
+                          allow_unmatched: bool = False) -> list[str]:
+    """The ``framesift run`` hook: ``lightly_dir`` if given, else ``SOURCE/.lightly`` when the input is a local folder."""
+    if lightly_dir:
+        return sync_lightly_dir(workspace, lightly_dir, allow_unmatched=allow_unmatched)
+    local = source[len("file://"):] if source.startswith("file://") else source
+    if "://" in local or not Path(local).is_dir():
+        return []
+    return sync_lightly_dir(workspace, local, allow_unmatched=allow_unmatched, explicit=False)
+
+
 def _stage_info(catalog: Catalog, key: str) -> str | None:
     return catalog.scalar("SELECT info FROM stages WHERE key = ?", (key,))

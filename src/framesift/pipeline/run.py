@@ -15,9 +15,11 @@ from typing import Any
 
 from framesift.config.loader import Config
 from framesift.embed import get_embedder
+from framesift.pipeline.crops import write_crops
 from framesift.pipeline.embed import EmbedSummary, embed_videos
 from framesift.pipeline.extract import ExtractSummary, extract_run
 from framesift.pipeline.ingest import IngestSummary, ingest_videos
+from framesift.pipeline.predictions_import import import_lightly_sources
 from framesift.pipeline.runs import get_run, update_run_stats, write_selection_files
 from framesift.pipeline.select import SelectOutcome, run_selection
 from framesift.store.videos import SamplingKey, register_videos
@@ -92,6 +94,8 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
     summary = RunSummary(workspace.root)
     settings = config.framesift
     ingest_input(workspace, source, config, summary)
+    summary.notes.extend(import_lightly_sources(workspace, source, settings.lightly_dir,
+                                                allow_unmatched=settings.allow_unmatched))
 
     start = time.perf_counter()
     embedder = get_embedder(settings.embedder, **_embedder_options(config))
@@ -110,6 +114,10 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
         start = time.perf_counter()
         summary.extract = extract_run(workspace, int(run["id"]), compress_level=settings.png_compress_level)
         summary.timings["extract"] = time.perf_counter() - start
+    if settings.crops is not None:
+        crops = write_crops(workspace, int(run["id"]), settings.crops.task, padding=settings.crops.padding,
+                            compress_level=settings.png_compress_level)
+        summary.notes.append(crops.line())
     update_run_stats(workspace.catalog, int(run["id"]), timings=summary.timings)
     run = get_run(workspace.catalog, summary.selection.run_name)
     summary.run_dir = write_selection_files(workspace, run)
