@@ -8,6 +8,7 @@ the size the model ran at.
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -90,3 +91,24 @@ def test_rotated_phone_video_boxes_are_upright(tmp_path, tiny_yolo):
 def test_missing_weights_are_never_downloaded(tmp_path):
     with pytest.raises(FramesiftError, match=r"file not found.*never downloads"):
         get_predictor(str(tmp_path / "nope" / "best.pt"))
+
+
+def test_classification_model_stores_frame_probabilities_and_uncertainty(workspace, tmp_path):
+    from ultralytics.nn.tasks import ClassificationModel
+
+    torch.manual_seed(0)
+    model = ClassificationModel("yolov8n-cls.yaml", nc=3, verbose=False)
+    model.names = {0: "sunny", 1: "clouded", 2: "rainy"}
+    path = tmp_path / "weather.pt"
+    torch.save({"model": model, "train_args": {"imgsz": 32, "task": "classify"}}, path)
+    predictor = get_predictor(str(path))
+    assert (predictor.task_type, predictor.imgsz) == ("classification", 32)
+    summary = predict_videos(workspace, predictor, frame_stride=8)
+    assert (summary.task, summary.frames) == ("weather", 5)
+    assert summary.scores == ["uncertainty_entropy", "uncertainty_least_confidence", "uncertainty_margin"]
+    rows = workspace.catalog.query("SELECT p.probabilities, s.value FROM predicted_frames p JOIN scores s "
+                                   "ON s.frame_id = p.frame_id AND s.task = p.task AND s.name = 'uncertainty_least_confidence'")
+    for probabilities, least_confidence in rows:
+        probs = np.array(json.loads(probabilities))
+        assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0, abs=1e-4)
+        assert least_confidence == pytest.approx((1 - probs.max()) / (2 / 3))

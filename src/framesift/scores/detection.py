@@ -62,8 +62,10 @@ def object_frequency(
         return np.zeros(0)
     totals = np.bincount(frame, minlength=n_frames).astype(np.float64)
     if len(frame):
-        pairs = np.unique(np.stack([frame, category], axis=1), axis=0)
-        distinct = np.bincount(pairs[:, 0], minlength=n_frames).astype(np.float64)
+        low_cat = int(category.min())
+        span = int(category.max()) - low_cat + 1
+        pairs = np.unique(frame * span + (category - low_cat))  # one key per (frame, class) present
+        distinct = np.bincount(pairs // span, minlength=n_frames).astype(np.float64)
     else:
         distinct = np.zeros(n_frames)
     value = distinct + frequency_penalty * (totals - distinct)
