@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,46 +75,51 @@ def embed_video(
     rows = workspace.catalog.query(
         "SELECT id, frame_index FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
     )
-    done = store.done_rows(video_id)
-    todo = rows[done:]
-    width, height = embedder.input_size
+    todo = [(int(r["id"]), int(r["frame_index"])) for r in rows[store.done_rows(video_id) :]]
     embedded = 0
     if todo:
-        wanted = iter(todo)
-        target = next(wanted)
-        ids: list[int] = []
-        images: list[np.ndarray] = []
         name = path.rsplit("/", 1)[-1]
         with bar(total=len(todo), desc=f"embed {name} ({embedder.key})") as progress:
-            try:
-                for decoded in iter_frames(path):
-                    if decoded.index < target["frame_index"]:
-                        continue
-                    ids.append(int(target["id"]))
-                    images.append(decoded.to_rgb(width, height))
-                    if len(images) == batch_size:
-                        _flush(store, embedder, video_id, ids, images)
-                        summary.batches += 1
-                        embedded += len(ids)
-                        progress.update(len(ids))
-                        ids, images = [], []
-                    target = next(wanted, None)
-                    if target is None:
-                        break
-            except TruncatedVideo as err:
-                log.warning("%s", err)
-            if images:
-                _flush(store, embedder, video_id, ids, images)
+            for ids, vectors in embed_frames(path, todo, embedder, batch_size):
+                store.write_chunk(video_id, ids, vectors)
                 summary.batches += 1
                 embedded += len(ids)
                 progress.update(len(ids))
-        if target is not None:
-            missing = len(todo) - embedded
-            raise VideoError(path, f"{missing} indexed frames could not be decoded again for embedding")
     store.finalize(video_id, embedder.dim)
     return embedded
 
 
-def _flush(store: EmbeddingStore, embedder: Embedder, video_id: int, ids: list[int], images: list[np.ndarray]) -> None:
-    vectors = embedder.embed(np.stack(images))
-    store.write_chunk(video_id, np.asarray(ids, np.int64), vectors)
+def embed_frames(
+    path: str, targets: list[tuple[int, int]], embedder: Embedder, batch_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Decode ``path`` and yield (frame ids, vectors) per batch for the (frame id, frame_index) targets.
+
+    No catalog access, so the Ray engine can run it on a worker. Raises VideoError when some
+    target frames cannot be decoded (the batches yielded before that are valid).
+    """
+    width, height = embedder.input_size
+    wanted = iter(sorted(targets, key=lambda t: t[1]))
+    target = next(wanted, None)
+    ids: list[int] = []
+    images: list[np.ndarray] = []
+    done = 0
+    try:
+        for decoded in iter_frames(path):
+            if target is None:
+                break
+            if decoded.index < target[1]:
+                continue
+            ids.append(target[0])
+            images.append(decoded.to_rgb(width, height))
+            if len(images) == batch_size:
+                yield np.asarray(ids, np.int64), embedder.embed(np.stack(images))
+                done += len(ids)
+                ids, images = [], []
+            target = next(wanted, None)
+    except TruncatedVideo as err:
+        log.warning("%s", err)
+    if images:
+        yield np.asarray(ids, np.int64), embedder.embed(np.stack(images))
+        done += len(ids)
+    if target is not None:
+        raise VideoError(path, f"{len(targets) - done} indexed frames could not be decoded again for embedding")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from framesift.store.catalog import Catalog
@@ -54,7 +55,7 @@ def ingest_videos(
         try:
             n_indexed, warning = ingest_video(catalog, video_id, path, FrameSampler(frame_stride=frame_stride, fps=fps))
         except VideoError as err:
-            _mark_failed(catalog, video_id, err.reason)
+            mark_failed(catalog, video_id, err.reason)
             summary.failed[path] = str(err)
             log.warning("skipped %s", err)
             continue
@@ -66,81 +67,118 @@ def ingest_videos(
     return summary
 
 
-def ingest_video(catalog: Catalog, video_id: int, path: str, sampler: FrameSampler) -> tuple[int, str | None]:
-    """Index one video; returns (frames indexed, warning or None). Raises VideoError if unreadable."""
-    with catalog.transaction() as conn:
-        conn.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
-        conn.execute("DELETE FROM shots WHERE video_id = ?", (video_id,))
-        conn.execute("UPDATE videos SET status = 'ingesting', error = NULL WHERE id = ?", (video_id,))
+FrameRow = tuple  # (frame_index, pts, time_s, shot_id, sharpness, brightness, contrast, uniform_row_ratio, keyframe)
+
+
+@dataclass
+class VideoScan:
+    """Per-video facts known once the whole video is decoded."""
+
+    n_frames: int = 0
+    n_indexed: int = 0
+    shots: list[tuple[int, int, int]] = field(default_factory=list)  # (shot_id, first, last frame)
+    fps: float | None = None
+    duration_s: float | None = None
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    rotation: int = 0
+    time_base: str | None = None
+    warning: str | None = None
+
+
+def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int = INSERT_BATCH) -> Iterator[list[FrameRow]]:
+    """Decode a video once and yield its index rows in batches; fills ``scan`` as it goes.
+
+    No catalog access: the local engine writes the batches itself, the Ray engine runs this
+    on a worker and ships the batches to the driver. Raises VideoError if unreadable.
+    """
     tracker = ShotTracker()
-    rows: list[tuple] = []
-    shots: list[tuple[int, int, int]] = []
+    rows: list[FrameRow] = []
     shot_start = 0
     info_box: list[VideoInfo] = []
-    n_decoded = n_indexed = 0
     first_time = last_time = None
-    rotation = 0
-    warning = None
     with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress:
         try:
             for decoded in iter_frames(path, info_out=info_box):
-                if n_decoded == 0:
-                    rotation = decoded.rotation
+                if scan.n_frames == 0:
+                    scan.rotation = decoded.rotation
                     progress.reset(total=info_box[0].n_frames_hint)
                 y, u, v = yuv_planes(decoded.frame, decoded.rotation)
                 luma = resize_for_stats(y)  # shared by the shot signature and the stats
                 if tracker.update(thumb_signature(yuv_thumbnail(luma, u, v))):
-                    shots.append((tracker.shot_id - 1, shot_start, decoded.index - 1))
+                    scan.shots.append((tracker.shot_id - 1, shot_start, decoded.index - 1))
                     shot_start = decoded.index
                 first_time = decoded.time_s if first_time is None else first_time
                 last_time = decoded.time_s
                 if sampler.keep(decoded.index, decoded.time_s):
                     stats = frame_stats(luma)
                     rows.append(
-                        (video_id, decoded.index, decoded.pts, decoded.time_s, tracker.shot_id, stats.sharpness,
+                        (decoded.index, decoded.pts, decoded.time_s, tracker.shot_id, stats.sharpness,
                          stats.brightness, stats.contrast, stats.uniform_row_ratio, int(decoded.is_keyframe))
                     )
-                    n_indexed += 1
-                    if len(rows) >= INSERT_BATCH:
-                        _insert_frames(catalog, rows)
+                    scan.n_indexed += 1
+                    if len(rows) >= batch:
+                        yield rows
                         rows = []
-                n_decoded += 1
+                scan.n_frames += 1
                 progress.update(1)
         except TruncatedVideo as err:
-            warning = err.reason
+            scan.warning = err.reason
             log.warning("%s", err)
-    _insert_frames(catalog, rows)
-    shots.append((tracker.shot_id, shot_start, n_decoded - 1))
+    if rows:
+        yield rows
+    scan.shots.append((tracker.shot_id, shot_start, scan.n_frames - 1))
     info = info_box[0]
-    width, height = (info.height, info.width) if rotation in (90, 270) else (info.width, info.height)
-    fps = info.fps
-    duration = info.duration_s
-    if duration is None and first_time is not None and last_time is not None:
-        duration = last_time - first_time + (1.0 / fps if fps else 0.0)
+    scan.width, scan.height = (info.height, info.width) if scan.rotation in (90, 270) else (info.width, info.height)
+    scan.fps, scan.duration_s, scan.codec = info.fps, info.duration_s, info.codec
+    scan.time_base = str(info.time_base) if info.time_base is not None else None
+    if scan.duration_s is None and first_time is not None and last_time is not None:
+        scan.duration_s = last_time - first_time + (1.0 / scan.fps if scan.fps else 0.0)
+
+
+def begin_video(catalog: Catalog, video_id: int) -> None:
+    """Clear leftovers of an interrupted attempt and mark the video as being ingested."""
+    with catalog.transaction() as conn:
+        conn.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
+        conn.execute("DELETE FROM shots WHERE video_id = ?", (video_id,))
+        conn.execute("UPDATE videos SET status = 'ingesting', error = NULL WHERE id = ?", (video_id,))
+
+
+def finish_video(catalog: Catalog, video_id: int, scan: VideoScan) -> None:
     with catalog.transaction() as conn:
         conn.executemany("INSERT INTO shots (video_id, shot_id, start_frame, end_frame) VALUES (?, ?, ?, ?)",
-                         [(video_id, *shot) for shot in shots])
+                         [(video_id, *shot) for shot in scan.shots])
         conn.execute(
             "UPDATE videos SET status = 'ingested', error = ?, duration_s = ?, fps = ?, n_frames = ?, n_indexed = ?, "
             "width = ?, height = ?, codec = ?, rotation = ?, time_base = ?, ingested_at = datetime('now') WHERE id = ?",
-            (warning, duration, fps, n_decoded, n_indexed, width, height, info.codec, rotation,
-             str(info.time_base) if info.time_base is not None else None, video_id),
+            (scan.warning, scan.duration_s, scan.fps, scan.n_frames, scan.n_indexed, scan.width, scan.height,
+             scan.codec, scan.rotation, scan.time_base, video_id),
         )
-    return n_indexed, warning
 
 
-def _insert_frames(catalog: Catalog, rows: list[tuple]) -> None:
+def ingest_video(catalog: Catalog, video_id: int, path: str, sampler: FrameSampler) -> tuple[int, str | None]:
+    """Index one video; returns (frames indexed, warning or None). Raises VideoError if unreadable."""
+    begin_video(catalog, video_id)
+    scan = VideoScan()
+    for rows in scan_video(path, sampler, scan):
+        insert_frames(catalog, video_id, rows)
+    finish_video(catalog, video_id, scan)
+    return scan.n_indexed, scan.warning
+
+
+def insert_frames(catalog: Catalog, video_id: int, rows: list[FrameRow]) -> None:
     if not rows:
         return
     with catalog.transaction() as conn:
         conn.executemany(
             "INSERT INTO frames (video_id, frame_index, pts, time_s, shot_id, sharpness, brightness, contrast, "
             "uniform_row_ratio, is_keyframe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            [(video_id, *row) for row in rows],
         )
 
 
-def _mark_failed(catalog: Catalog, video_id: int, reason: str) -> None:
+def mark_failed(catalog: Catalog, video_id: int, reason: str) -> None:
     with catalog.transaction() as conn:
         conn.execute("DELETE FROM frames WHERE video_id = ?", (video_id,))
         conn.execute("UPDATE videos SET status = 'failed', error = ? WHERE id = ?", (reason, video_id))
