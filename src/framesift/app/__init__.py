@@ -1,0 +1,1 @@
+"""The framesift web app: explorer, search, Video-Annotator loop and bulk labeler (FastAPI)."""
