@@ -90,6 +90,7 @@ class FramesiftSettings(_Strict):
     threads: int | None = Field(None, ge=1)
     frame_stride: int | None = Field(None, ge=1)
     fps: float | None = Field(None, gt=0)
+    embed_fps: float | None = Field(None, gt=0)  # embed ~this many frames/s; others use the nearest embedded frame
     extract: bool = True
     png_compress_level: int = Field(3, ge=0, le=9)
     run_name: str | None = None

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from framesift.embed.base import Embedder
-from framesift.store.embeddings import EmbeddingStore
+from framesift.store.embeddings import EmbeddingStore, embedding_key
 from framesift.util.progress import bar
 from framesift.video.decode import TruncatedVideo, VideoError, iter_frames
+from framesift.video.sampling import FrameSampler
 from framesift.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,18 @@ class EmbedSummary:
 
 
 def embed_videos(
-    workspace: Workspace, embedder: Embedder, *, batch_size: int = 32, video_ids: list[int] | None = None
+    workspace: Workspace,
+    embedder: Embedder,
+    *,
+    batch_size: int = 32,
+    video_ids: list[int] | None = None,
+    embed_fps: float | None = None,
 ) -> EmbedSummary:
-    store = EmbeddingStore(workspace, embedder.key)
+    """Embed all indexed frames, or with ``embed_fps`` about that many per second of video."""
+    key = embedding_key(embedder.key, embed_fps)
+    store = EmbeddingStore(workspace, key)
     catalog = workspace.catalog
-    summary = EmbedSummary(embedder.key)
+    summary = EmbedSummary(key)
     start = time.perf_counter()
     query = "SELECT id, path, n_indexed FROM videos WHERE status = 'ingested'"
     videos = catalog.query(query + " ORDER BY id")
@@ -51,7 +59,7 @@ def embed_videos(
             summary.videos_skipped += 1
             continue
         try:
-            n = embed_video(workspace, store, embedder, video_id, video["path"], batch_size, summary)
+            n = embed_video(workspace, store, embedder, video_id, video["path"], batch_size, summary, embed_fps)
         except VideoError as err:
             summary.failed[video["path"]] = str(err)
             log.warning("embedding skipped: %s", err)
@@ -70,11 +78,15 @@ def embed_video(
     path: str,
     batch_size: int,
     summary: EmbedSummary,
+    embed_fps: float | None = None,
 ) -> int:
     """Embed the frames of one video not embedded yet; returns how many were embedded now."""
     rows = workspace.catalog.query(
-        "SELECT id, frame_index FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
+        "SELECT id, frame_index, time_s FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
     )
+    if embed_fps is not None:
+        sampler = FrameSampler(fps=embed_fps)
+        rows = [r for r in rows if sampler.keep(r["frame_index"], r["time_s"])]
     todo = [(int(r["id"]), int(r["frame_index"])) for r in rows[store.done_rows(video_id) :]]
     embedded = 0
     if todo:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from framesift.errors import FramesiftError
 from framesift.store.catalog import Catalog
 from framesift.video.stats import LIGHTLY_METADATA_KEYS, STAT_NAMES
 
@@ -89,3 +90,45 @@ def load_frame_table(catalog: Catalog) -> FrameTable:
         video_names={int(v["id"]): v["name"] for v in videos},
         video_exts={int(v["id"]): v["ext"] for v in videos},
     )
+
+
+def fill_from_nearest_embedded(table: FrameTable, embedded_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Embeddings for every frame of ``table`` in an ``embed_fps`` run: its own, or the one of the
+    nearest embedded frame in time of the same shot (of the same video when its shot has none)."""
+    pos = table.positions(embedded_ids)
+    row_of = np.full(len(table), -1, np.int64)
+    row_of[pos[pos >= 0]] = np.nonzero(pos >= 0)[0]
+    has = row_of >= 0
+    for group in (table.shot_id, table.video_id):
+        nearest = nearest_in_group(group, table.time_s, has)
+        fill = (row_of < 0) & (nearest >= 0)
+        row_of[fill] = row_of[nearest[fill]]
+    if (row_of < 0).any():
+        raise FramesiftError(
+            f"{int((row_of < 0).sum())} frames belong to videos without any embedded frame; run `framesift embed`"
+        )
+    return np.asarray(vectors, np.float32)[row_of]
+
+
+def nearest_in_group(group: np.ndarray, time_s: np.ndarray, has: np.ndarray) -> np.ndarray:
+    """Position of the nearest ``has`` frame in time within the same group (-1 if the group has none).
+
+    One sort plus forward/backward fills, so it stays O(N log N) for millions of frames.
+    """
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.lexsort((time_s, group))
+    g, t, h = group[order], time_s[order], has[order]
+    idx = np.arange(n)
+    prev = np.maximum.accumulate(np.where(h, idx, -1))
+    nxt = np.minimum.accumulate(np.where(h, idx, n)[::-1])[::-1]
+    prev_c, next_c = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
+    prev_ok = (prev >= 0) & (g[prev_c] == g)
+    next_ok = (nxt < n) & (g[next_c] == g)
+    d_prev = np.where(prev_ok, t - t[prev_c], np.inf)
+    d_next = np.where(next_ok, t[next_c] - t, np.inf)
+    choice = np.where(d_prev <= d_next, prev_c, next_c)
+    result = np.full(n, -1, np.int64)
+    result[order] = np.where(prev_ok | next_ok, order[choice], -1)
+    return result

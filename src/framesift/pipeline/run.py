@@ -22,6 +22,7 @@ from framesift.pipeline.ingest import IngestSummary, ingest_videos
 from framesift.pipeline.predictions_import import import_lightly_sources
 from framesift.pipeline.runs import get_run, update_run_stats, write_selection_files
 from framesift.pipeline.select import SelectOutcome, run_selection
+from framesift.store.embeddings import embedding_key
 from framesift.store.videos import SamplingKey, register_videos
 from framesift.video.discover import discover_videos
 from framesift.workspace import Workspace
@@ -99,12 +100,12 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
 
     start = time.perf_counter()
     embedder = get_embedder(settings.embedder, **_embedder_options(config))
-    summary.embed = embed_videos(workspace, embedder, batch_size=settings.embed_batch_size)
+    summary.embed = embed_videos(workspace, embedder, batch_size=settings.embed_batch_size, embed_fps=settings.embed_fps)
     summary.timings["embed"] = time.perf_counter() - start
 
     start = time.perf_counter()
     summary.selection = run_selection(
-        workspace, config, embedder_key=embedder.key, query_embedder=embedder,
+        workspace, config, embedder_key=embedding_key(embedder.key, settings.embed_fps), query_embedder=embedder,
         extra_stats={"timings": summary.timings, "ingest_failed": summary.ingest.failed if summary.ingest else {}},
     )
     summary.timings["select"] = time.perf_counter() - start

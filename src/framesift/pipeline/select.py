@@ -25,7 +25,7 @@ from framesift.config.selection import (
     required_inputs,
 )
 from framesift.errors import ConfigError, FramesiftError
-from framesift.pipeline.frames import FrameTable, load_frame_table
+from framesift.pipeline.frames import FrameTable, fill_from_nearest_embedded, load_frame_table
 from framesift.pipeline.runs import create_run, finish_run, save_selection
 from framesift.select import PredictionArrays, SelectionInputs, SelectionResult, select
 from framesift.store.catalog import Catalog
@@ -68,12 +68,16 @@ def run_selection(
             raise FramesiftError(
                 f"{workspace.root}: no '{embedder_key}' embeddings yet; run `framesift embed` (or `framesift run`)"
             )
-        if len(matrix) < len(table):
-            log.warning("%d indexed frames have no '%s' embedding and are left out", len(table) - len(matrix), embedder_key)
-            keep = table.positions(matrix.frame_ids)
-            table = table.subset(keep)
-            corrupt = corrupt[keep]
-        embeddings = matrix.vectors
+        if len(matrix) < len(table) and config.framesift.embed_fps is not None:
+            embeddings = fill_from_nearest_embedded(table, matrix.frame_ids, matrix.vectors)
+        else:
+            if len(matrix) < len(table):
+                log.warning("%d indexed frames have no '%s' embedding and are left out",
+                            len(table) - len(matrix), embedder_key)
+                keep = table.positions(matrix.frame_ids)
+                table = table.subset(keep)
+                corrupt = corrupt[keep]
+            embeddings = matrix.vectors
     inputs = SelectionInputs(
         video_ids=table.video_id,
         frame_index=table.frame_index,

@@ -19,6 +19,11 @@ from framesift.util.atomic import write_npy
 from framesift.workspace import Workspace
 
 
+def embedding_key(model: str, embed_fps: float | None = None) -> str:
+    """Storage key of an embedding set: the model, plus the subsampling rate when not every frame is embedded."""
+    return model if embed_fps is None else f"{model}@{embed_fps:g}fps"
+
+
 @dataclass
 class EmbeddingMatrix:
     frame_ids: np.ndarray  # (N,) int64 catalog frame ids, in the order of the rows
