@@ -85,6 +85,8 @@ def run(
     fps: Annotated[float | None, typer.Option(help="Index about this many frames per second (default: all).")] = None,
     frame_stride: Annotated[int | None, typer.Option(help="Index every k-th frame (default: 1).")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Embedding batch size.")] = None,
+    embed_fps: Annotated[float | None, typer.Option(help="Embed ~this many frames per second; the other frames "
+                                                    "use the nearest embedded frame of their shot.")] = None,
     no_extract: Annotated[bool, typer.Option("--no-extract", help="Do not write PNGs.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Skip report.html/report.pdf.")] = False,
     lightly_dir: Annotated[str | None, typer.Option(help="LightlyOne datasource with .lightly/predictions and "
@@ -98,7 +100,7 @@ def run(
     from framesift.pipeline.run import run_pipeline
 
     overrides = {"run_name": run_name, "embedder": embedder, "fps": fps, "frame_stride": frame_stride,
-                 "embed_batch_size": batch_size, "extract": False if no_extract else None,
+                 "embed_batch_size": batch_size, "embed_fps": embed_fps, "extract": False if no_extract else None,
                  "lightly_dir": lightly_dir, "allow_unmatched": allow_unmatched or None,
                  "crops": {"task": crops} if crops else None}
     cfg = _load_config(config, overrides)
@@ -130,6 +132,7 @@ def embed(
     embedder: Annotated[str, typer.Option(help="efficientnet_lite0 | pixels | clip | auto")] = "auto",
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 32,
     device: Annotated[str | None, typer.Option(help="cpu / cuda (default: cuda when available).")] = None,
+    embed_fps: Annotated[float | None, typer.Option(help="Embed only ~this many frames per second.")] = None,
 ) -> None:
     """Embed indexed frames that have no embedding yet."""
     from framesift.embed import get_embedder
@@ -138,7 +141,7 @@ def embed(
 
     workspace = Workspace.open(out, create=False)
     options = {"device": device} if device and embedder in ("efficientnet_lite0", "auto") else {}
-    summary = embed_videos(workspace, get_embedder(embedder, **options), batch_size=batch_size)
+    summary = embed_videos(workspace, get_embedder(embedder, **options), batch_size=batch_size, embed_fps=embed_fps)
     typer.echo(f"{summary.model}: {summary.embedded_frames} frames embedded in {summary.seconds:.1f}s, "
                f"{summary.videos_skipped} videos already done")
     for reason in summary.failed.values():
@@ -162,7 +165,7 @@ def select_cmd(
 
     cfg = _load_config(config, {"run_name": run_name, "embedder": embedder})
     workspace = Workspace.open(out, create=False)
-    key = _stored_embedder_key(workspace, cfg.framesift.embedder)
+    key = _stored_embedder_key(workspace, cfg.framesift.embedder, cfg.framesift.embed_fps)
     query_embedder = None
     if any(getattr(s.input, "type", None) == "EMBEDDINGS" for s in cfg.selection.strategies):
         query_embedder = _lazy_embedder(cfg.framesift.embedder, get_embedder)
@@ -175,14 +178,16 @@ def select_cmd(
                f"{run_dir / 'selection.json'}")
 
 
-def _stored_embedder_key(workspace: Any, name: str) -> str | None:
+def _stored_embedder_key(workspace: Any, name: str, embed_fps: float | None = None) -> str | None:
     """'auto' means: the embeddings this workspace already has (EfficientNet first)."""
+    from framesift.store.embeddings import embedding_key
+
     if name != "auto":
-        return name
+        return embedding_key(name, embed_fps)
     keys = [r[0] for r in workspace.catalog.query("SELECT DISTINCT model FROM embedding_sets WHERE status = 'done'")]
     for preferred in ("efficientnet_lite0", "pixels"):
-        if preferred in keys:
-            return preferred
+        if embedding_key(preferred, embed_fps) in keys:
+            return embedding_key(preferred, embed_fps)
     return keys[0] if keys else None
 
 
