@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make predict_support importable for the tests
 from predict_support import BoxTruth, ingest_folder, make_boxes_video
 
 from framesift.workspace import Workspace

@@ -126,7 +126,10 @@ def iter_task_predictions(task: LightlyTask) -> Iterator[tuple[str, FramePredict
 
 def parse_singletons(items: list[Any], task: LightlyTask, ids: set[int], path: Path) -> FramePrediction:
     n_classes = len(task.categories)
+    order = sorted(ids)
+    nan_row = [np.nan] * n_classes
     cats, scores, boxes, probs = [], [], [], []
+    any_probs = False
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("category_id"), int):
             raise FramesiftError(f"{path}: every prediction needs an integer category_id, got {item!r}")
@@ -138,18 +141,22 @@ def parse_singletons(items: list[Any], task: LightlyTask, ids: set[int], path: P
         cats.append(item["category_id"])
         score = item.get("score")
         if score is None and task.task_type == "classification" and p is not None:
-            score = p[sorted(ids).index(item["category_id"])]
-        scores.append(np.nan if score is None else float(score))
-        probs.append(np.full(n_classes, np.nan) if p is None else np.asarray(p, np.float64))
+            score = p[order.index(item["category_id"])]
+        scores.append(np.nan if score is None else score)
+        any_probs = any_probs or p is not None
+        probs.append(nan_row if p is None else p)
         boxes.append(_box(item, task.task_type, path))
     box_array = None
     if task.task_type != "classification" and any(b is not None for b in boxes):
         box_array = np.array([b if b is not None else [np.nan] * 4 for b in boxes], np.float64).reshape(-1, 4)
     elif task.task_type == "object-detection":
         box_array = np.zeros((0, 4))
-    with_probs = any(isinstance(item, dict) and item.get("probabilities") is not None for item in items)
-    prob_array = np.array(probs, np.float64).reshape(-1, n_classes) if with_probs else None
-    return FramePrediction(np.array(cats, np.int64), np.array(scores, np.float64), box_array, prob_array)
+    prob_array = np.array(probs, np.float64).reshape(-1, n_classes) if any_probs else None
+    try:
+        score_array = np.array(scores, np.float64)
+    except (TypeError, ValueError) as err:
+        raise FramesiftError(f"{path}: every score must be a number") from err
+    return FramePrediction(np.array(cats, np.int64), score_array, box_array, prob_array)
 
 
 def _box(item: dict[str, Any], task_type: str, path: Path) -> list[float] | None:
@@ -163,9 +170,9 @@ def _box(item: dict[str, Any], task_type: str, path: Path) -> list[float] | None
         if task_type == "object-detection":
             raise FramesiftError(f"{path}: object-detection predictions need bbox [x, y, width, height] in pixels")
         return None
-    if not isinstance(bbox, list) or len(bbox) != 4:
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
         raise FramesiftError(f"{path}: bbox must be [x, y, width, height] in pixels, got {bbox!r}")
-    return [float(v) for v in bbox]
+    return bbox
 
 
 # -- predictions: write ---------------------------------------------------------------------

@@ -83,13 +83,14 @@ def _float(value: float) -> float | None:
 
 
 def prediction_rows(task: str, frame_id: int, prediction: FramePrediction) -> list[tuple]:
-    rows = []
-    for k in range(len(prediction)):
-        box = prediction.boxes[k] if prediction.boxes is not None else (None, None, None, None)
-        probs = prediction.probabilities[k] if prediction.probabilities is not None else None
-        rows.append((task, frame_id, int(prediction.category_ids[k]), _float(prediction.scores[k]),
-                     *(None if v is None else _float(v) for v in box), _json_list(probs)))
-    return rows
+    n = len(prediction)
+    boxes = prediction.boxes.tolist() if prediction.boxes is not None else [[None] * 4] * n
+    probs = prediction.probabilities if prediction.probabilities is not None else [None] * n
+    return [
+        (task, frame_id, category, _float(score), *(None if v is None else _float(v) for v in box), _json_list(p))
+        for category, score, box, p in zip(prediction.category_ids.tolist(), prediction.scores.tolist(), boxes, probs,
+                                           strict=True)
+    ]
 
 
 def store_predictions(
