@@ -112,3 +112,8 @@ def test_classification_model_stores_frame_probabilities_and_uncertainty(workspa
         probs = np.array(json.loads(probabilities))
         assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0, abs=1e-4)
         assert least_confidence == pytest.approx((1 - probs.max()) / (2 / 3))
+
+
+def test_empty_workspace_says_ingest_first(tmp_path, tiny_yolo):
+    with pytest.raises(FramesiftError, match="no ingested videos; run `framesift ingest"):
+        predict_videos(Workspace.open(tmp_path / "empty"), get_predictor(tiny_yolo, imgsz=64))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from framesift.errors import FramesiftError
 from framesift.predict.base import FramePrediction, Predictor
 from framesift.predict.scoring import compute_task_scores
 from framesift.predict.store import ensure_task, predicted_frame_ids, store_predictions
@@ -70,6 +71,9 @@ def predict_videos(
 ) -> PredictSummary:
     catalog = workspace.catalog
     task = task or predictor.name
+    if not catalog.scalar("SELECT COUNT(*) FROM videos WHERE status = 'ingested'"):
+        raise FramesiftError(f"{workspace.root}: no ingested videos; run `framesift ingest --input VIDEOS --out "
+                             f"{workspace.root}` first")
     ensure_task(catalog, task, predictor.task_type, predictor.categories, predictor.source, replace=replace)
     summary = PredictSummary(task)
     start = time.perf_counter()
