@@ -208,14 +208,18 @@ def load_metadata(catalog: Catalog, table: FrameTable, key: str) -> np.ndarray:
         )
     categorical = any(r["value_type"].startswith("CATEGORICAL") for r in rows)
     values = np.full(len(table), None, dtype=object) if categorical else np.full(len(table), np.nan)
+    frame_rows = []
     for r in rows:
         value = r["value_text"] if categorical else r["value_num"]
         if r["frame_id"] is None:
             values[table.video_id == r["video_id"]] = value
         else:
-            pos = table.positions(np.array([r["frame_id"]], np.int64))[0]
-            if pos >= 0:
-                values[pos] = value
+            frame_rows.append((r["frame_id"], value))
+    if frame_rows:  # one positions() call for all frame-level rows: each call sorts the whole table
+        pos = table.positions(np.array([f for f, _ in frame_rows], np.int64))
+        for p, (_, value) in zip(pos, frame_rows, strict=True):
+            if p >= 0:
+                values[p] = value
     return values
 
 
