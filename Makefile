@@ -19,10 +19,11 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --no-deps facenet-pytorch==2.6.0
 	touch $(STAMP)
 
-sample/sample.mp4: $(STAMP)
+sample/.generated: $(STAMP)
 	$(VENV)/bin/framesift make-sample --out sample
+	touch sample/.generated
 
-run: $(STAMP) sample/sample.mp4
+run: $(STAMP) sample/.generated
 	$(VENV)/bin/framesift run --input sample --config examples/selection.yaml --out workspace
 
 lint: $(STAMP)
