@@ -23,6 +23,11 @@ def tile_ids(page, selector):
     return page.eval_on_selector_all(f"{selector} .tile", "els => els.map(e => Number(e.dataset.id))")
 
 
+def open_page(page, url):
+    page.goto(url)
+    page.wait_for_function("FS.ready === true")
+
+
 def wait_saved(page):
     page.wait_for_function("FS.pending === 0")
 
@@ -39,7 +44,7 @@ def video_id(server, name):
 def test_annotator_loop_label_build_feeds_change_and_labels_persist(page, server, clean):
     pos, neg = clean.positive_frame_ids, clean.negative_frame_ids
     page.on("dialog", lambda dialog: dialog.accept("red square"))
-    page.goto(f"{server.url}/annotate")
+    open_page(page, f"{server.url}/annotate")
     page.click("#new-concept")
     page.wait_for_function("FS.conceptId !== null")
     cid = page.evaluate("FS.conceptId")
@@ -77,6 +82,8 @@ def test_annotator_loop_label_build_feeds_change_and_labels_persist(page, server
     wait_saved(page)
     page.click("#build")
     page.wait_for_function(f"document.querySelector('#model-info').dataset.modelId !== '{first_model}'")
+    second_model = page.get_attribute("#model-info", "data-model-id")
+    page.wait_for_function(f"document.querySelector('#feeds-info').textContent.endsWith('model #{second_model}')")
     page.wait_for_function("document.querySelectorAll('#feed-random .tile').length === 12")
     assert not set(tile_ids(page, "#feed-positive")) & set(positive_feed[:3])  # labeled frames left the feed
     assert tile_ids(page, "#feed-random") != random_before
@@ -85,10 +92,10 @@ def test_annotator_loop_label_build_feeds_change_and_labels_persist(page, server
     labels = api_labels(server, cid)
     assert len(labels) == 13 and all((f in pos) == bool(v) for f, v in labels.items())
     page.reload()
-    page.wait_for_function("document.querySelector('#counts').textContent.includes('yes')")
+    page.wait_for_function("FS.ready === true")
     n_yes = sum(labels.values())
     assert page.inner_text("#counts") == f"{n_yes} yes · {13 - n_yes} no"
-    page.goto(f"{server.url}/review?concept={cid}")
+    open_page(page, f"{server.url}/review?concept={cid}")
     page.wait_for_selector("#grid .tile")
     assert len(tile_ids(page, "#grid")) == 13
     assert page.locator("#grid .tile.pos").count() == n_yes
@@ -98,7 +105,7 @@ def test_bulk_labeler_keyboard_range_prelabels_and_reload(page, server, clean):
     pos = clean.positive_frame_ids
     cid = httpx.post(f"{server.url}/api/concepts", json={"name": "bulk"}).json()["id"]
     parking = video_id(server, "parking")
-    page.goto(f"{server.url}/bulk?concept={cid}&video={parking}")
+    open_page(page, f"{server.url}/bulk?concept={cid}&video={parking}")
     page.wait_for_selector("#grid .tile")
     shown = tile_ids(page, "#grid")
     assert len(shown) == 48
@@ -126,7 +133,7 @@ def test_bulk_labeler_keyboard_range_prelabels_and_reload(page, server, clean):
     assert set(shown) <= set(labels) and all((f in pos) == bool(v) for f, v in labels.items())
 
     page.reload()
-    page.wait_for_selector("#grid .tile")
+    page.wait_for_function("FS.ready === true")
     on_page = page.eval_on_selector_all("#grid .tile", "els => els.map(e => [Number(e.dataset.id), e.dataset.label])")
     assert all(label == str(labels[fid]) for fid, label in on_page)
 
@@ -137,7 +144,7 @@ def test_two_tabs_label_concurrently_and_labels_survive_a_restart(browser, serve
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tabs = [context.new_page(), context.new_page()]
     for tab, name in zip(tabs, ("parking", "street"), strict=True):
-        tab.goto(f"{server.url}/bulk?concept={cid}&video={video_id(server, name)}")
+        open_page(tab, f"{server.url}/bulk?concept={cid}&video={video_id(server, name)}")
         tab.wait_for_selector("#grid .tile")
         tab.click("#grid .tile >> nth=0")
     shown = [tile_ids(tab, "#grid")[:15] for tab in tabs]
@@ -155,14 +162,14 @@ def test_two_tabs_label_concurrently_and_labels_survive_a_restart(browser, serve
     assert api_labels(server, cid) == expected
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{server.url}/review?concept={cid}")
+    open_page(page, f"{server.url}/review?concept={cid}")
     page.wait_for_selector("#grid .tile")
     assert sorted(tile_ids(page, "#grid")) == sorted(expected)
     context.close()
 
 
 def test_explorer_click_a_point_and_filter(page, server, clean):
-    page.goto(f"{server.url}/")
+    open_page(page, f"{server.url}/")
     page.wait_for_function("E.points && E.points.id && E.points.id.length === 220")
     box = page.locator("#map").bounding_box()
     target = page.evaluate("""() => { const c = document.getElementById('map');

@@ -74,13 +74,14 @@ async function exportModel() {
     if (e.key === "b") { build(); return true; }
     return false;
   });
-  FS.setupSearch(results);
   results.setItems([]);
+  FS.setupSearch(results);
   document.getElementById("build").onclick = build;
   document.getElementById("export").onclick = exportModel;
   document.getElementById("reshuffle").onclick = () => { A.seed += 1; loadFeeds(); };
-  document.addEventListener("fs:concept", async () => { await refreshStatus(); await loadFeeds(); results.setItems([]); });
+  document.addEventListener("fs:concept", async () => { FS.rerunSearch(); await refreshStatus(); await loadFeeds(); });
   document.addEventListener("fs:saved", () => { if (FS.pending === 0) refreshStatus().catch(() => {}); });
   try { await refreshStatus(); } catch (err) { FS.fail(err); }
   await loadFeeds();
+  FS.ready = true;
 })();

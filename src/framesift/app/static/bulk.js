@@ -16,7 +16,7 @@ function setRange(lo, hi, reload = true) {
   const fps = v.fps || 25;
   $("range-text").textContent = `frames ${lo}–${hi} (${FS.fmtTime(lo / fps)}–${FS.fmtTime(hi / fps)}) of ${v.first_frame}–${v.last_frame}`;
   drawStrip();
-  if (reload) loadGrid();
+  return reload ? loadGrid() : Promise.resolve();
 }
 
 async function loadStrip() {
@@ -54,6 +54,7 @@ async function loadGrid() {
   const [lo, hi] = range();
   const n = Math.max(1, Math.min(1000, Number($("count").value) || 48));
   const c = FS.conceptId ? `&concept_id=${FS.conceptId}` : "";
+  const seq = (B.seq = (B.seq || 0) + 1);  // a slower, older answer must not replace a newer window
   try {
     let items;
     if ($("mode").value === "frames") {
@@ -64,6 +65,7 @@ async function loadGrid() {
       const res = await FS.api(`/api/videos/${B.video.id}/crops?task=${task}&start=${lo}&end=${hi}&limit=${n}${c}`);
       items = res.items.map((it) => Object.assign(it, { video: B.video.name, id: it.frame_id, box_id: it.box_id }));
     }
+    if (seq !== B.seq) return;
     if ($("order").value === "score") items.sort((a, b) => (b.score ?? -1) - (a.score ?? -1));
     B.items = items;
     await B.grid.setItems(items);
@@ -119,12 +121,8 @@ async function chooseVideo(id, at = null) {
   $("video").value = B.video.id;
   for (const el of [$("lo"), $("hi")]) { el.min = B.video.first_frame; el.max = B.video.last_frame; }
   await loadStrip();
-  if (at !== null) {
-    const half = 60;
-    setRange(at - half, at + half);
-  } else {
-    setRange(B.video.first_frame, B.video.last_frame);
-  }
+  if (at !== null) await setRange(at - 60, at + 60);
+  else await setRange(B.video.first_frame, B.video.last_frame);
 }
 
 (async function main() {
@@ -133,6 +131,7 @@ async function chooseVideo(id, at = null) {
     onLabel: () => { clearTimeout(B.stripTimer); B.stripTimer = setTimeout(loadStrip, 400); } });
   FS.activeGrid = B.grid;
   FS.installKeys(keys);
+  if (FS.params.get("count")) $("count").value = Math.max(1, Math.min(1000, Number(FS.params.get("count")) || 48));
   B.videos = await FS.api("/api/videos");
   if (!B.videos.length) { $("grid").innerHTML = `<div class="note">No ingested videos in this workspace.</div>`; return; }
   $("video").innerHTML = B.videos.map((v) => `<option value="${v.id}">${FS.esc(v.name)}.${FS.esc(v.ext)} (${v.n_indexed} frames)</option>`).join("");
@@ -163,4 +162,5 @@ async function chooseVideo(id, at = null) {
   const video = Number(FS.params.get("video")) || null;
   const at = FS.params.get("at");
   await chooseVideo(video, at !== null ? Number(at) : null);
+  FS.ready = true;
 })();

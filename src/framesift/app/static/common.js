@@ -170,9 +170,14 @@ class Grid {
   }
 
   async setItems(items) {
+    // A refresh of the same frames keeps the cursor and selection where they were.
+    const key = (it) => (it.box_id !== undefined ? "b" + it.box_id : it.id);
+    const atCursor = this.cursor >= 0 && this.items[this.cursor] ? key(this.items[this.cursor]) : null;
+    const chosen = new Set([...this.selected].map((i) => this.items[i] && key(this.items[i])));
+    const index = new Map(items.map((it, i) => [key(it), i]));
     this.items = items;
-    this.selected.clear();
-    this.cursor = items.length ? 0 : -1;
+    this.selected = new Set(items.map((it, i) => (chosen.has(key(it)) ? i : -1)).filter((i) => i >= 0));
+    this.cursor = index.has(atCursor) ? index.get(atCursor) : (items.length ? 0 : -1);
     this.anchor = this.cursor;
     if (!items.length) { this.el.innerHTML = `<div class="muted">${FS.esc(this.opts.empty)}</div>`; return; }
     this.el.innerHTML = items.map((it, i) => this.tileHTML(it, i)).join("");

@@ -194,4 +194,5 @@ function setupMap() {
   document.getElementById("more").onclick = () => { E.offset = E.grid.items.length; loadGrid(true); };
   document.addEventListener("fs:concept", () => { loadMap(); loadGrid(); });
   await Promise.all([loadMap(), loadGrid()]);
+  FS.ready = true;
 })();

@@ -24,4 +24,5 @@ async function load() {
   document.getElementById("reload").onclick = load;
   document.addEventListener("fs:concept", load);
   await load();
+  FS.ready = true;
 })();

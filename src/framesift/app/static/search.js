@@ -23,6 +23,7 @@ FS.setupSearch = function (grid, { onResults } = {}) {
     }
   }
   const run = async (query, label) => {
+    FS.lastSearch = [query, label];
     try {
       status.textContent = "searching…";
       const n = Number(document.getElementById("n").value) || 48;
@@ -44,6 +45,7 @@ FS.setupSearch = function (grid, { onResults } = {}) {
     const id = Number(document.getElementById("frame").value);
     if (id) run(`frame_id=${id}`, `frame ${id}`);
   });
+  FS.rerunSearch = () => (FS.lastSearch ? run(...FS.lastSearch) : Promise.resolve());
   return run;
 };
 
@@ -59,4 +61,6 @@ FS.setupSearch = function (grid, { onResults } = {}) {
   if (frame) { document.getElementById("frame").value = frame; run(`frame_id=${Number(frame)}`, `frame ${frame}`); }
   else if (text && FS.info.text_search === "ready") { document.getElementById("text").value = text; run(`text=${encodeURIComponent(text)}`, `“${text}”`); }
   else grid.setItems([]);
+  document.addEventListener("fs:concept", () => FS.rerunSearch());
+  FS.ready = true;
 })();
