@@ -115,7 +115,7 @@ def test_frames_not_indexed_by_sampling_are_skipped_and_counted(tmp_path, dataso
     assert "10 frames, 10 predictions imported; 30 for frames not indexed (frame sampling) skipped" in notes[0]
 
 
-def test_classification_task_probabilities_and_scores(workspace, datasource):
+def test_classification_task_probabilities_scores_and_export(workspace, datasource, tmp_path):
     root = datasource / ".lightly" / "predictions"
     (root / "weather").mkdir(parents=True)
     (root / "tasks.json").write_text(json.dumps(["weather"]))
@@ -133,6 +133,10 @@ def test_classification_task_probabilities_and_scores(workspace, datasource):
     values = dict(workspace.catalog.query(
         "SELECT frame_id, value FROM scores WHERE task = 'weather' AND name = 'uncertainty_least_confidence'"))
     assert [values[ids[i]] for i in range(3)] == pytest.approx([0.45, 1.0, 0.0])
+    folder, _ = export_task(workspace, "weather", tmp_path / "back")
+    for i, p in probs.items():
+        exported = json.loads((folder / "cam1" / f"street-0{i}-mp4.json").read_text())
+        assert exported["predictions"] == [{"category_id": int(np.argmax(p)), "probabilities": pytest.approx(p)}]
 
 
 def test_metadata_video_level_frame_override_and_defaults(workspace, datasource):

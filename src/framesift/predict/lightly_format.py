@@ -182,7 +182,7 @@ def singleton_dicts(prediction: FramePrediction, task_type: str) -> list[dict[st
         item: dict[str, Any] = {"category_id": int(prediction.category_ids[k])}
         if task_type != "classification" and prediction.boxes is not None and not np.isnan(prediction.boxes[k]).any():
             item["bbox"] = [float(v) for v in prediction.boxes[k]]
-        if not np.isnan(prediction.scores[k]):
+        if task_type != "classification" and not np.isnan(prediction.scores[k]):  # classification: probabilities only
             item["score"] = float(prediction.scores[k])
         if prediction.probabilities is not None and not np.isnan(prediction.probabilities[k]).any():
             item["probabilities"] = [float(v) for v in prediction.probabilities[k]]
