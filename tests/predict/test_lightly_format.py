@@ -16,7 +16,8 @@ from predict_support import (
 )
 
 from framesift.errors import FramesiftError
-from framesift.pipeline.predictions_import import sync_lightly_dir
+from framesift.pipeline.predictions_import import import_task, sync_lightly_dir
+from framesift.predict.coco import read_coco
 from framesift.predict.export import export_task
 from framesift.workspace import Workspace
 
@@ -161,3 +162,17 @@ def test_metadata_video_level_frame_override_and_defaults(workspace, datasource)
     assert rows[(None, "is_night")] == (0.0, "false", "CATEGORICAL_BOOLEAN")  # default from schema.json
     assert rows[(frame_ids(workspace)[7], "weather.description")] == (None, "rain", "CATEGORICAL_STRING")
     assert len(rows) == 4
+
+
+def test_moved_lightly_folder_replaces_its_task_but_other_sources_are_protected(workspace, datasource, boxes_video,
+                                                                                tmp_path):
+    _, truth = boxes_video
+    write_lightly_predictions(datasource, truth)
+    sync_lightly_dir(workspace, datasource)
+    moved = tmp_path / "moved"
+    write_lightly_predictions(moved, truth, frames=range(10))
+    assert "10 frames, 10 predictions imported" in sync_lightly_dir(workspace, moved, allow_unmatched=True)[0]
+    assert workspace.catalog.scalar("SELECT COUNT(*) FROM predicted_frames WHERE task = 'detector'") == 10
+    (tmp_path / "coco.json").write_text(json.dumps({"images": [], "annotations": [], "categories": CATEGORIES}))
+    with pytest.raises(FramesiftError, match="already holds predictions from lightly:"):
+        import_task(workspace, read_coco(tmp_path / "coco.json", task="detector"))

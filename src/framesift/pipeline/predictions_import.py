@@ -143,7 +143,11 @@ def import_task(
     workspace: Workspace, imported: ImportedTask, *, allow_unmatched: bool = False, replace: bool = False,
     index: FrameIndex | None = None,
 ) -> ImportSummary:
-    """Store a whole task (replacing an earlier import of the same source) and compute its scores."""
+    """Store a whole task and compute its scores.
+
+    Replaces an earlier import of the same source, or of any ``.lightly`` folder (a moved or newer
+    datasource); a task from another source (``framesift predict``, COCO) needs ``replace``.
+    """
     catalog = workspace.catalog
     index = index or FrameIndex(catalog)
     summary = ImportSummary(imported.name)
@@ -164,7 +168,8 @@ def import_task(
     summary.unmatched = len(unmatched)
     existing = get_task(catalog, imported.name)
     with catalog.transaction():
-        if existing is not None and (existing["source"] == imported.source or replace):
+        moved = existing is not None and existing["source"].startswith("lightly:") and imported.source.startswith("lightly:")
+        if existing is not None and (existing["source"] == imported.source or replace or moved):
             delete_task(catalog, imported.name)
         ensure_task(catalog, imported.name, imported.task_type, imported.categories, imported.source, replace=replace)
         summary.boxes = store_predictions(catalog, imported.name, items,
