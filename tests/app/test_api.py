@@ -254,3 +254,29 @@ def test_serve_refuses_a_public_host_without_token(clean, monkeypatch):
     assert isinstance(result.exception, FramesiftError) and "--token" in str(result.exception)
     result = CliRunner().invoke(app, ["serve", str(clean.workspace.root / "nope")])
     assert isinstance(result.exception, FramesiftError) and "not a framesift workspace" in str(result.exception)
+
+
+def test_map_is_thinned_to_max_points_keeping_flagged_frames(client, clean):
+    cid = _concept(client, "thin")
+    pos = sorted(clean.positive_frame_ids)[:7]
+    _label(client, cid, pos, 1)
+    res = client.post("/api/map", json={"concept_id": cid, "max_points": 50}).json()
+    assert res["points"] == 50 and res["thinned"] and set(pos) <= set(res["id"])
+    assert res["n_match"] == 220 and len(res["x"]) == len(res["flags"]) == 50
+
+
+def test_projection_is_cached_per_embedding_set(clean):
+    from framesift.app.projection import cached_projection, project
+    from framesift.store.embeddings import EmbeddingStore
+
+    matrix = EmbeddingStore(clean.workspace, "pixels").load()
+    xy = cached_projection(clean.workspace, "pixels", matrix)
+    assert xy.shape == (220, 2) and xy.min() == 0 and xy.max() == 1
+    files = list((clean.workspace.cache_dir / "maps").glob("pixels-pca-*.npy"))
+    assert len(files) == 1
+    np.testing.assert_array_equal(cached_projection(clean.workspace, "pixels", matrix), xy)
+    # The red-square frames sit apart from the rest along the first axis.
+    pos = np.isin(matrix.frame_ids, sorted(clean.positive_frame_ids))
+    centre = xy.mean(axis=0)
+    assert np.linalg.norm(xy[pos].mean(axis=0) - centre) > 0.1
+    assert project(np.zeros((0, 4))).shape == (0, 2)

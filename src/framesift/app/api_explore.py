@@ -37,6 +37,7 @@ class MapRequest(BaseModel):
     filters: list[FilterSpec] = Field(default_factory=list, max_length=50)
     concept_id: int | None = None
     run: str | None = None
+    max_points: int = Field(200_000, ge=1, le=2_000_000)  # beyond this the map shows a sample (+ all flagged)
 
 
 class QueryRequest(MapRequest):
@@ -123,18 +124,31 @@ def embedding_map(body: MapRequest, request: Request) -> dict[str, Any]:
     selected = _id_set(state, "SELECT s.frame_id FROM selections s JOIN runs r ON r.id = s.run_id WHERE r.name = ?",
                        (run,)) if run else set()
     concept = concept_labels(state, body.concept_id, ids.tolist()) if body.concept_id is not None else {}
-    flags = [(1 if f in labeled else 0) | (2 if f in selected else 0) | (4 if concept.get(f) == 1 else 0)
-             | (8 if concept.get(f) == 0 else 0) for f in ids.tolist()]
+    flags = np.array([(1 if f in labeled else 0) | (2 if f in selected else 0) | (4 if concept.get(f) == 1 else 0)
+                      | (8 if concept.get(f) == 0 else 0) for f in ids.tolist()], np.int64)
     found = state.concept_scores(body.concept_id) if body.concept_id is not None else None
-    scores = found[1][keep] if found is not None else None
+    rows = np.flatnonzero(keep)
+    shown = _thin(flags, body.max_points)
+    scores = found[1][rows[shown]] if found is not None else None
     return {
-        "n_total": len(frames), "n_match": int(mask.sum()), "points": len(ids), "run": run,
-        "method": state.projection,
-        "id": ids.tolist(),
-        "x": np.round(xy[keep, 0], 4).tolist(), "y": np.round(xy[keep, 1], 4).tolist(),
-        "flags": flags,
+        "n_total": len(frames), "n_match": int(mask.sum()), "points": len(shown), "run": run,
+        "method": state.projection, "thinned": bool(len(shown) < len(ids)),
+        "id": ids[shown].tolist(),
+        "x": np.round(xy[rows[shown], 0], 4).tolist(), "y": np.round(xy[rows[shown], 1], 4).tolist(),
+        "flags": flags[shown].tolist(),
         "score": None if scores is None else np.round(scores, 3).tolist(),
     }
+
+
+def _thin(flags: np.ndarray, max_points: int) -> np.ndarray:
+    """Positions to draw: every flagged frame, plus a fixed random sample of the others when too many."""
+    if len(flags) <= max_points:
+        return np.arange(len(flags))
+    flagged = np.flatnonzero(flags != 0)
+    others = np.flatnonzero(flags == 0)
+    room = max(0, max_points - len(flagged))
+    sample = np.random.default_rng(0).choice(others, size=min(room, len(others)), replace=False)
+    return np.sort(np.concatenate([flagged, sample]))
 
 
 @router.post("/query")

@@ -40,7 +40,7 @@ def create_app(
     """The app for one workspace. ``allowed_hosts`` limits the Host header (None: any)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace, create=False)
     state = AppState(ws, embedder=embedder, clip=clip or ClipOptions(), projection=projection)
-    app = FastAPI(title="framesift", version=__version__, docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="framesift", version=__version__, docs_url=None, redoc_url=None,  # Swagger UI needs a CDN
                   openapi_url="/api/openapi.json")
     app.state.fs = state
     app.state.media = MediaCache(ws)

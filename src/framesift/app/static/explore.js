@@ -55,7 +55,7 @@ async function loadMap() {
   const status = document.getElementById("map-status");
   try {
     E.points = await FS.api("/api/map", { method: "POST", body: body() });
-    status.textContent = E.points.reason || `${E.points.points} of ${E.points.n_total} frames shown (${E.points.method} projection)` +
+    status.textContent = E.points.reason || `${E.points.points} of ${E.points.n_total} frames shown (${E.points.method} projection${E.points.thinned ? `, a sample of the ${E.points.n_match} matching` : ""})` +
       (E.points.run ? ` · selection: ${E.points.run}` : "");
     draw();
   } catch (err) { FS.fail(err); }
