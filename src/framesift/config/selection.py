@@ -179,7 +179,7 @@ class StrategyParams(_Model):
                 )
         total = sum(value.values())
         if total > 1.0 + 1e-6:
-            raise PydanticCustomError("target", "target fractions sum to {t:.4g} > 1", {"t": total})
+            raise PydanticCustomError("target", "target fractions sum to {t} > 1", {"t": f"{total:.4g}"})
         return value
 
 
@@ -319,8 +319,8 @@ class SelectionConfig(_Model):
             if getattr(self, key) is not None:
                 raise PydanticCustomError(
                     "unsupported",
-                    "{key}: not supported by framesift (LightlyOne-specific); remove it",
-                    {"key": alias if alias in self.model_fields_set else key},
+                    "{key} ({alias}): not supported by framesift (LightlyOne-specific); remove it",
+                    {"key": key, "alias": alias},
                 )
         if self.n_samples is not None and self.proportion_samples is not None:
             raise PydanticCustomError("samples", "n_samples and proportion_samples exclude each other: set one")

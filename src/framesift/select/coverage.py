@@ -26,7 +26,8 @@ import numpy as np
 from .blocks import BlockIndex
 
 _SLACK = np.float32(2e-4)  # float32 rounding slack: keeps every lower bound conservative
-_FAR = np.float32(2.0 + 1e-3)  # unit vectors are never further apart: stands in for "unknown / inf"
+_FAR = np.float32(2.0 + 1e-3)
+_WARM_START_PICKS = 8  # a block absorbing at least this many picks warms its bounds up first  # unit vectors are never further apart: stands in for "unknown / inf"
 
 
 def _pick_side(v: np.ndarray) -> np.ndarray:
@@ -139,8 +140,15 @@ class Coverage:
         # Sub-block test: |c - centre_s| < reach_s (triangle inequality through the centre).
         s_lo, s_hi = int(idx.block_subs[b]), int(idx.block_subs[b + 1])
         reach = np.minimum(self.sub_reach[s_lo:s_hi], _FAR + idx.sub_radius[s_lo:s_hi])
-        hit = (caug @ _row_side(self._sub_aug[s_lo:s_hi], reach).T) < 0.0
-        self.sub_tests += hit.size
+        gap = caug @ _row_side(self._sub_aug[s_lo:s_hi], reach).T  # |c - centre|^2 - reach^2
+        self.sub_tests += gap.size
+        if len(ids) >= _WARM_START_PICKS:
+            # Many picks at once (first touch, bulk seeds): give every sub-block its nearest
+            # pick first. That makes the bounds tight, so the screening below prunes.
+            self._warm_start(s_lo, s_hi, ids, gap, reach)
+            reach = np.minimum(self.sub_reach[s_lo:s_hi], _FAR + idx.sub_radius[s_lo:s_hi])
+            gap = caug @ _row_side(self._sub_aug[s_lo:s_hi], reach).T
+        hit = gap < 0.0
         subs = np.flatnonzero(hit.any(axis=0))
         if len(subs) == 0:
             self.bound[b] = self.sub_bound[s_lo:s_hi].max()
@@ -167,6 +175,28 @@ class Coverage:
         self.sub_reach[s_lo + subs] = np.maximum.reduceat(reach_rows, offsets)
         self.bound[b] = self.sub_bound[s_lo:s_hi].max()
         return changed
+
+    def _warm_start(self, s_lo: int, s_hi: int, ids: np.ndarray, gap: np.ndarray, reach: np.ndarray) -> None:
+        """Exact distances of every row to its sub-block's nearest pick (lower-bound coordinates)."""
+        idx = self.index
+        near = np.argmin(gap + np.square(reach)[None, :], axis=0)  # per sub-block
+        hit = np.flatnonzero((gap < 0.0).any(axis=0))
+        if len(hit) == 0:
+            return
+        uniq, which = np.unique(near[hit], return_inverse=True)
+        starts = idx.sub_starts[s_lo + hit]
+        lens = idx.sub_starts[s_lo + hit + 1] - starts
+        offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+        col = np.repeat(which, lens)
+        dots = idx.X[pos] @ self.centers[ids[uniq]].T
+        self.pairs_exact += dots.size
+        d = np.sqrt(np.maximum(2.0 - 2.0 * dots[np.arange(len(pos)), col], 0.0))
+        self.mind[pos] = np.minimum(self.mind[pos], d)
+        mind = self.mind[pos]
+        self.sub_bound[s_lo + hit] = np.maximum.reduceat(mind, offsets)
+        reach_rows = np.minimum(np.minimum(mind, self.cap), _FAR) + idx.to_sub[pos]
+        self.sub_reach[s_lo + hit] = np.maximum.reduceat(reach_rows, offsets)
 
     def _row_aug(self, pos: np.ndarray) -> np.ndarray:
         """[x, |x|^2] of the rows at ``pos`` in lower-bound coordinates."""

@@ -45,6 +45,8 @@ class DiversityTerm:
 def _runs(keys: list[np.ndarray], n: int) -> np.ndarray:
     """Start positions of maximal runs where all ``keys`` are constant, plus ``n``."""
     change = np.zeros(n, dtype=bool)
+    if n == 0:
+        return np.zeros(1, dtype=np.int64)
     change[0] = True
     for k in keys:
         change[1:] |= k[1:] != k[:-1]
@@ -83,13 +85,13 @@ class Greedy:
         self.seg_start = _runs(keys_pos, n)
         n_seg = len(self.seg_start) - 1
         self.seg_of_pos = np.repeat(np.arange(n_seg), np.diff(self.seg_start))
-        self.seg_block = block_of_pos[self.seg_start[:-1]]
+        self.seg_block = block_of_pos[self.seg_start[:-1]] if n else np.zeros(0, dtype=np.int64)
         self.block_seg = np.searchsorted(self.seg_block, np.arange(len(self.block_starts)))
 
         self.F = np.asarray(fixed_log, dtype=np.float64)[cand_at]
         self.avail = np.ones(n, dtype=bool)
         self.G = self.F.copy()
-        self.segG = np.maximum.reduceat(self.G, self.seg_start[:-1])
+        self.segG = np.maximum.reduceat(self.G, self.seg_start[:-1]) if n else np.zeros(0)
         self.segF = self.segG.copy()  # static: max fixed part (bounds with the coverage's block bound)
         self.removed_by_distance = np.zeros(n, dtype=bool)
         self.n_picked = 0
@@ -174,6 +176,8 @@ class Greedy:
 
     def next_pick(self) -> int | None:
         """Position of the best candidate now, or None when no candidate is left."""
+        if self.n == 0:
+            return None
         self._round_weights = [b.strength * b.log_weights() for b in self.bal]
         self._round_bounds = [self._balance_bounds(j, w) for j, w in enumerate(self._round_weights)]
         div = self.div
