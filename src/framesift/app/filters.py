@@ -48,21 +48,11 @@ def _per_frame(catalog: Catalog, frames: FrameTable, sql: str, params: tuple[Any
 
 
 def metadata_values(catalog: Catalog, frames: FrameTable, key: str) -> np.ndarray:
-    """One value per frame: the frame's own metadata row, else its video's row, else None."""
-    out = np.full(len(frames), None, object)
-    rows = catalog.query(
-        "SELECT video_id, frame_id, COALESCE(value_text, value_num) FROM metadata WHERE key = ? "
-        "ORDER BY frame_id IS NOT NULL", (key,))
-    by_video = {int(r[0]): r[2] for r in rows if r[1] is None}
-    for video_id, value in by_video.items():
-        out[frames.video_id == video_id] = value
-    frame_rows = [r for r in rows if r[1] is not None]
-    if frame_rows:
-        pos = frames.positions(np.array([r[1] for r in frame_rows], np.int64))
-        for p, r in zip(pos, frame_rows, strict=True):
-            if p >= 0:
-                out[p] = r[2]
-    return out
+    """One value per frame: the frame's own metadata row, else its video's row (None / NaN if neither)."""
+    from framesift.report.data import _load_metadata  # the report reads metadata the same way
+
+    values = _load_metadata(catalog, frames).get(key)
+    return values if values is not None else np.full(len(frames), None, object)
 
 
 def _numeric(values: np.ndarray) -> np.ndarray:
