@@ -280,3 +280,15 @@ def test_projection_is_cached_per_embedding_set(clean):
     centre = xy.mean(axis=0)
     assert np.linalg.norm(xy[pos].mean(axis=0) - centre) > 0.1
     assert project(np.zeros((0, 4))).shape == (0, 2)
+
+
+def test_randomized_axes_match_exact_pca():
+    from framesift.app.projection import top_axes
+
+    rng = np.random.default_rng(3)
+    scale = np.r_[5.0, 3.0, np.linspace(1, 0.1, 38)].astype(np.float32)  # a clear gap after two axes
+    x = rng.normal(size=(500, 40)).astype(np.float32) * scale
+    x -= x.mean(axis=0)
+    exact = np.linalg.svd(x, full_matrices=False)[2][:2]
+    approx = top_axes(x, 2, rng)
+    assert np.abs(np.abs((approx * exact).sum(axis=1)) - 1).max() < 1e-3

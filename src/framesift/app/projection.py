@@ -38,8 +38,6 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarr
 
 
 def _pca(vectors: np.ndarray, seed: int) -> np.ndarray:
-    from sklearn.utils.extmath import randomized_svd
-
     rng = np.random.default_rng(seed)
     if len(vectors) > PCA_FIT_ROWS:
         sample = np.asarray(vectors[np.sort(rng.choice(len(vectors), PCA_FIT_ROWS, replace=False))], np.float32)
@@ -49,11 +47,27 @@ def _pca(vectors: np.ndarray, seed: int) -> np.ndarray:
     out = np.zeros((len(vectors), 2), np.float32)
     if len(sample) < 3:
         return out
-    # Top-2 principal axes of the centred sample (randomized SVD, deterministic signs).
-    _, _, axes = randomized_svd(sample - mean, n_components=2, random_state=seed)
+    axes = top_axes(sample - mean, 2, rng)
     for start in range(0, len(vectors), 65536):
         out[start : start + 65536] = (np.asarray(vectors[start : start + 65536], np.float32) - mean) @ axes.T
     return out
+
+
+def top_axes(centred: np.ndarray, k: int, rng: np.random.Generator, power_iterations: int = 4) -> np.ndarray:
+    """Top-k principal axes by a randomized range finder (O(N·d·k), no d×d matrix); signs fixed."""
+    width = min(k + 8, *centred.shape)
+    basis = centred @ rng.standard_normal((centred.shape[1], width)).astype(np.float32)
+    for _ in range(power_iterations):
+        basis, _ = np.linalg.qr(basis)
+        basis, _ = np.linalg.qr(centred.T @ basis)
+        basis = centred @ basis
+    basis, _ = np.linalg.qr(basis)
+    _, _, vt = np.linalg.svd(basis.T @ centred, full_matrices=False)
+    axes = vt[:k]
+    if len(axes) < k:
+        axes = np.vstack([axes, np.zeros((k - len(axes), centred.shape[1]), axes.dtype)])
+    signs = np.sign(axes[np.arange(k), np.abs(axes).argmax(axis=1)])
+    return (axes * np.where(signs == 0, 1, signs)[:, None]).astype(np.float32)
 
 
 def cached_projection(workspace: Workspace, key: str, matrix: EmbeddingMatrix, method: str = "pca") -> np.ndarray:

@@ -63,7 +63,8 @@ async function loadGrid() {
     } else {
       const task = encodeURIComponent($("mode").value.slice(5));
       const res = await FS.api(`/api/videos/${B.video.id}/crops?task=${task}&start=${lo}&end=${hi}&limit=${n}${c}`);
-      items = res.items.map((it) => Object.assign(it, { video: B.video.name, id: it.frame_id, box_id: it.box_id }));
+      // The detector's score ranks the crops; it is not a pre-label for the concept.
+      items = res.items.map((it) => Object.assign(it, { video: B.video.name, id: it.frame_id, det_score: it.score, score: null }));
     }
     if (seq !== B.seq) return;
     if ($("order").value === "score") items.sort((a, b) => (b.score ?? -1) - (a.score ?? -1));

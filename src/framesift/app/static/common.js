@@ -191,8 +191,9 @@ class Grid {
     const label = it.label === null || it.label === undefined ? "" : String(it.label);
     const cls = ["tile", label === "1" ? "pos" : "", label === "0" ? "neg" : "", it.disagrees ? "disagree" : ""].join(" ");
     const src = it.box_id !== undefined ? `/media/crop/${it.box_id}.jpg?w=${this.opts.w}` : FS.thumb(it.id, this.opts.w);
-    const score = it.score === null || it.score === undefined ? (it.similarity !== undefined ? `sim ${it.similarity.toFixed(3)}` : "")
-      : `p ${it.score.toFixed(2)}`;
+    const score = it.score !== null && it.score !== undefined ? `p ${it.score.toFixed(2)}`
+      : it.similarity !== undefined ? `sim ${it.similarity.toFixed(3)}`
+      : it.det_score !== undefined && it.det_score !== null ? `det ${it.det_score.toFixed(2)}` : "";
     const pre = this.opts.prelabels && it.score !== null && it.score !== undefined && label === ""
       ? `<span class="pre ${it.score >= 0.5 ? "p" : "n"}">${it.score >= 0.5 ? "pre: yes" : "pre: no"}</span>` : "";
     const where = it.box_id !== undefined ? `box ${it.box_id} · f${it.frame_index}` : `${FS.esc(it.video)} · ${FS.fmtTime(it.time_s)}`;
