@@ -292,3 +292,8 @@ def test_randomized_axes_match_exact_pca():
     exact = np.linalg.svd(x, full_matrices=False)[2][:2]
     approx = top_axes(x, 2, rng)
     assert np.abs(np.abs((approx * exact).sum(axis=1)) - 1).max() < 1e-3
+
+
+def test_unknown_embedder_key_is_refused_at_start(clean):
+    with pytest.raises(FramesiftError, match="it has: pixels"):
+        create_app(clean.workspace.root, embedder="efficientnet_lite0")

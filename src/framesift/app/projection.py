@@ -28,7 +28,7 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarr
     if method == "umap" and n >= 5:
         import umap
 
-        xy = umap.UMAP(n_components=2, random_state=seed, n_neighbors=min(15, n - 1)).fit_transform(
+        xy = umap.UMAP(n_components=2, random_state=seed, n_jobs=1, n_neighbors=min(15, n - 1)).fit_transform(
             np.asarray(vectors, np.float32))
     else:
         xy = _pca(np.asarray(vectors), seed)

@@ -40,6 +40,10 @@ def create_app(
     """The app for one workspace. ``allowed_hosts`` limits the Host header (None: any)."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace, create=False)
     state = AppState(ws, embedder=embedder, clip=clip or ClipOptions(), projection=projection)
+    if embedder is not None and embedder not in state.embedding_keys():
+        have = ", ".join(state.embedding_keys()) or "none"
+        raise FramesiftError(f"--embedder {embedder}: no finished embeddings of that key in {ws.root} (it has: {have}); "
+                             f"run `framesift embed --embedder {embedder}` or pick one of those")
     app = FastAPI(title="framesift", version=__version__, docs_url=None, redoc_url=None,  # Swagger UI needs a CDN
                   openapi_url="/api/openapi.json")
     app.state.fs = state
