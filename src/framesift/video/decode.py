@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -65,6 +66,17 @@ def is_url(path: str) -> bool:
     return "://" in path and not path.startswith("file://")
 
 
+def local_path(path: str) -> str:
+    """The OS path of a local input; ``file://`` URLs are percent-decoded.
+
+    The catalog stores paths that are not valid UTF-8 (or hold control characters) as such URLs
+    (see ``store.videos``); decoding gives back the exact bytes of the real file name.
+    """
+    if path.startswith("file://"):
+        return os.fsdecode(urllib.parse.unquote_to_bytes(path[len("file://") :]))
+    return path
+
+
 @contextlib.contextmanager
 def open_container(path: str) -> Iterator[Any]:
     """Open a local path or fsspec URL as a PyAV input container, with a one-line error."""
@@ -76,7 +88,7 @@ def open_container(path: str) -> Iterator[Any]:
             fh = fsspec.open(path, "rb").open()
             source: Any = fh
         else:
-            local = path[len("file://") :] if path.startswith("file://") else path
+            local = local_path(path)
             if not os.path.exists(local):
                 raise VideoError(path, "file not found")
             if os.path.getsize(local) == 0:
