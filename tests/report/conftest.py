@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: make report_fixtures importable for the tests
-from report_fixtures import SyntheticRun, make_run
+from report_fixtures import SyntheticRun, make_run  # tests/report is on pytest's pythonpath (pyproject)
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ def test_hover_thumbnails_cover_every_map_point(built):
     assert len(cached) >= n_frames
 
 
-def test_pdf_is_a_valid_document_whose_first_page_renders(built):
+def test_pdf_is_a_valid_document_whose_first_page_renders(built, tmp_path):
     _, files, _ = built
     pdf = pypdfium2.PdfDocument(str(files[1]))
     try:
@@ -106,12 +106,13 @@ def test_pdf_is_a_valid_document_whose_first_page_renders(built):
         page = pdf[0]
         assert "Dataset summary" in page.get_textpage().get_text_range()
         assert page.get_size() == pytest.approx((841.7, 595.4), abs=0.5)  # A4 landscape, points
-        image = page.render(scale=1).to_pil().convert("L")
-        assert abs(image.size[0] - 842) <= 1 and abs(image.size[1] - 595) <= 1
-        pixels = np.asarray(image)
-        assert (pixels < 128).mean() > 0.002  # text was drawn, not a blank page
+        page.render(scale=1).to_pil().save(tmp_path / "page1.png")
     finally:
         pdf.close()
+    image = Image.open(tmp_path / "page1.png")
+    assert image.format == "PNG" and abs(image.size[0] - 842) <= 1 and abs(image.size[1] - 595) <= 1
+    pixels = np.asarray(image.convert("L"))
+    assert (pixels < 128).mean() > 0.002  # text was drawn, not a blank page
 
 
 def test_coverage_numbers_equal_brute_force(synthetic_run):

@@ -27,7 +27,7 @@ from framesift.report.sections import (
 from framesift.util.atomic import atomic_path
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
-LINES_PER_PAGE = 54
+LINES_PER_PAGE = 57
 TIMELINES_PER_PAGE = 6
 DISTRIBUTIONS_PER_PAGE = 4
 

@@ -23,7 +23,9 @@ MAX_POINTS = 3000
 # "auto" draws UMAP only from this many points on: below it t-SNE shows the same structure and
 # UMAP's numba compilation (~10 s per process) would dominate the report time.
 UMAP_AUTO_MIN_POINTS = 1000
-TSNE_ITERATIONS = 500
+TSNE_ITERATIONS = 400  # with angle 0.7: ~2x faster than sklearn's defaults, same clusters on screen
+TSNE_ANGLE = 0.7
+UMAP_EPOCHS = 200  # umap-learn uses 500 below 10,000 points; 200 lays out 3,000 points as well, 2x faster
 TSNE_THREADED_FROM = 1000
 MIN_POINTS = {"pca": 3, "umap": 16, "tsne": 10}
 PRE_PCA_DIM = 50  # t-SNE/UMAP run on the top principal components: faster, same neighbourhoods
@@ -147,7 +149,7 @@ def _umap(x: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=0.1, random_state=seed,
-                          init="random" if len(x) < 100 else "spectral")
+                          n_epochs=UMAP_EPOCHS, init="random" if len(x) < 100 else "spectral")
         coords = model.fit_transform(x)
     return coords, f"n_neighbors {n_neighbors}"
 
@@ -161,6 +163,7 @@ def _tsne(x: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
     threads = 1 if len(x) < TSNE_THREADED_FROM else None
     with warnings.catch_warnings(), threadpool_limits(limits=threads):
         warnings.simplefilter("ignore")
-        model = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, max_iter=TSNE_ITERATIONS)
+        model = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, max_iter=TSNE_ITERATIONS,
+                     angle=TSNE_ANGLE)
         coords = model.fit_transform(x)
     return coords, f"perplexity {perplexity:.0f}"
