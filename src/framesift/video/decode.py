@@ -90,6 +90,8 @@ def open_container(path: str) -> Iterator[Any]:
         else:
             local = local_path(path)
             if not os.path.exists(local):
+                if os.path.islink(local):
+                    raise VideoError(path, "broken or looping symbolic link; point it at a video or remove it")
                 raise VideoError(path, "file not found")
             if os.path.getsize(local) == 0:
                 raise VideoError(path, "zero-byte file; re-copy or remove it")

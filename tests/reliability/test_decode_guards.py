@@ -1,0 +1,41 @@
+"""Inputs the decoder must refuse early with a clear one-line reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from framesift.pipeline.ingest import ingest_videos
+from framesift.store.videos import SamplingKey, register_videos
+from framesift.video import synthetic
+from framesift.video.discover import discover_videos
+from framesift.workspace import Workspace
+
+
+def _ingest(tmp_path, folder):
+    ws = Workspace.open(tmp_path / "ws")
+    files = discover_videos(str(folder))
+    ids, _ = register_videos(ws.catalog, files, SamplingKey(None, None))
+    return files, ingest_videos(ws.catalog, ids)
+
+
+def test_symlink_loops_and_dangling_links_are_skipped_with_their_reason(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    synthetic.static_scene_with_rare_object(folder / "real.mp4", n_frames=8, rare_frames=(2,), size=(64, 48))
+    os.symlink("loop_b.mp4", folder / "loop_a.mp4")
+    os.symlink("loop_a.mp4", folder / "loop_b.mp4")
+    os.symlink("self.mp4", folder / "self.mp4")
+    os.symlink("missing.mp4", folder / "dangling.mp4")
+    os.symlink("real.mp4", folder / "alias.mp4")  # a good link is followed
+    (folder / "sub").mkdir()
+    os.symlink("..", folder / "sub" / "up")  # a directory loop is not walked into
+    files, summary = _ingest(tmp_path, folder)
+    assert sorted(f.name for f in files) == ["alias", "dangling", "loop_a", "loop_b", "real", "self"]
+    assert len(summary.ingested) == 2  # real.mp4 and alias.mp4 (discovery stores the link's target)
+    reasons = {p.rsplit("/", 1)[-1]: r for p, r in summary.failed.items()}
+    assert sorted(reasons) == ["dangling.mp4", "loop_a.mp4", "loop_b.mp4", "self.mp4"]
+    for reason in reasons.values():
+        assert reason.endswith("broken or looping symbolic link; point it at a video or remove it")
+        assert "\n" not in reason
+    shutil.rmtree(folder)
