@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 
+import pytest
+from reliability_corpus import HUGE_SIDE, claimed_size, jpeg_bytes, mjpeg_clip
+
+from framesift.errors import VideoError
 from framesift.pipeline.ingest import ingest_videos
 from framesift.store.videos import SamplingKey, register_videos
 from framesift.video import synthetic
+from framesift.video.decode import iter_frames
 from framesift.video.discover import discover_videos
 from framesift.workspace import Workspace
 
@@ -39,3 +44,25 @@ def test_symlink_loops_and_dangling_links_are_skipped_with_their_reason(tmp_path
         assert reason.endswith("broken or looping symbolic link; point it at a video or remove it")
         assert "\n" not in reason
     shutil.rmtree(folder)
+
+
+def test_frames_above_the_pixel_limit_are_refused_before_they_are_decoded(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    side = HUGE_SIDE
+    mjpeg_clip(folder / "bomb.mkv", [jpeg_bytes(side, side)] * 3, side, side)  # 81 MP frames, a few KB each
+    claimed_size(folder / "claims_16000.mkv", 16000)  # headers of a 320x256 clip patched to claim 16000x16000
+    claimed_size(folder / "claims_30000.mkv", 30000)  # FFmpeg itself rejects this size
+    with pytest.raises(VideoError, match=f"frame size {side}x{side} is above the 67-megapixel limit"):
+        next(iter_frames(str(folder / "bomb.mkv")))
+    # a stream that switches to huge frames midway keeps the frames before the switch
+    small = [jpeg_bytes(320, 240, grey) for grey in (40, 80, 120, 160)]
+    mjpeg_clip(folder / "grows.mkv", [*small, jpeg_bytes(side, side)], 320, 240)
+    _, summary = _ingest(tmp_path, folder)
+    reasons = {p.rsplit("/", 1)[-1]: r for p, r in summary.failed.items()}
+    assert sorted(reasons) == ["bomb.mkv", "claims_16000.mkv", "claims_30000.mkv"]
+    assert "frame size 16000x16000 is above the 67-megapixel limit" in reasons["claims_16000.mkv"]
+    assert "no decodable frame" in reasons["claims_30000.mkv"]
+    assert [p.rsplit("/", 1)[-1] for p in summary.ingested] == ["grows.mkv"]
+    (warning,) = summary.warnings.values()
+    assert "decoding stopped after frame 3" in warning and f"frame size {side}x{side}" in warning

@@ -27,6 +27,20 @@ VIDEO_EXTENSIONS = frozenset(
     {"mp4", "m4v", "avi", "mkv", "mov", "webm", "mpg", "mpeg", "ts", "mts", "m2ts", "flv", "wmv", "3gp", "ogv"}
 )
 
+
+
+def _max_frame_pixels() -> int:
+    try:
+        return int(os.environ.get("FRAMESIFT_MAX_PIXELS", "") or 2**26)
+    except ValueError:
+        return 2**26
+
+
+# Frames above this size are refused before they are decoded: a file of a few KB can announce (and
+# decode to) frames of hundreds of megapixels, and each decoder thread would hold some. framesift's
+# own per-frame work is at <= 400 px. 2**26 (67 MP) lets 8K (33 MP) and 11520x5760 360-degree video through.
+MAX_FRAME_PIXELS = _max_frame_pixels()
+
 # PyAV's default log level (None) drops FFmpeg's messages without a Python callback. Never set a
 # level here: the callback takes the GIL from decoder threads and deadlocks threaded decoding.
 
@@ -107,6 +121,9 @@ def open_container(path: str) -> Iterator[Any]:
         try:
             if not container.streams.video:
                 raise VideoError(path, "no video stream (audio-only or data file); remove it from the input")
+            ctx = container.streams.video[0].codec_context
+            if ctx is not None and (ctx.width or 0) * (ctx.height or 0) > MAX_FRAME_PIXELS:
+                raise VideoError(path, _too_large(ctx.width, ctx.height))
             yield container
         finally:
             container.close()
@@ -167,6 +184,10 @@ def iter_frames(path: str, *, threads: bool = True, info_out: list[VideoInfo] | 
         index = 0
         try:
             for frame in container.decode(stream):
+                if frame.width * frame.height > MAX_FRAME_PIXELS:  # the size changed midway
+                    if index == 0:
+                        raise VideoError(path, _too_large(frame.width, frame.height))
+                    raise TruncatedVideo(path, index, _too_large(frame.width, frame.height))
                 pts = frame.pts
                 if pts is not None and time_base is not None:
                     time_s = float(pts * time_base)
@@ -215,6 +236,11 @@ def display_size_for_height(width: int, height: int, target_height: int) -> tupl
         return width, height
     scale = target_height / height
     return max(2, round(width * scale / 2) * 2), target_height
+
+
+def _too_large(width: int, height: int) -> str:
+    return (f"frame size {width}x{height} is above the {MAX_FRAME_PIXELS / 1e6:.0f}-megapixel limit; "
+            "downscale the video (or raise FRAMESIFT_MAX_PIXELS)")
 
 
 def _ffmpeg_reason(err: BaseException) -> str:
