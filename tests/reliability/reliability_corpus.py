@@ -51,7 +51,7 @@ def _write(path: Path, n: int, seed: int, **kwargs: object) -> Path:
     return path
 
 
-def _write_gop(path: Path, n: int, seed: int, gop: int) -> None:
+def gop_clip(path: Path, n: int, seed: int, gop: int) -> None:
     """H.264 in Matroska with a keyframe every ``gop`` frames (so a cut lands inside a GOP)."""
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=10)
@@ -146,7 +146,7 @@ def build_corpus(folder: Path, *, unprivileged: bool) -> list[Case]:
     cases.append(Case("zero_byte.mp4", "zero-byte file", "skipped", "zero-byte file"))
 
     full = scratch / "gop.mkv"
-    _write_gop(full, 60, seed=3, gop=10)
+    gop_clip(full, 60, seed=3, gop=10)
     data = full.read_bytes()
     (folder / "truncated_mid_gop.mkv").write_bytes(data[: len(data) * 55 // 100])
     cases.append(Case("truncated_mid_gop.mkv", "Matroska cut at 55 % of its bytes (inside a GOP)", "processed",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 
+import numpy as np
 import pytest
-from reliability_corpus import HUGE_SIDE, claimed_size, jpeg_bytes, mjpeg_clip
+from reliability_corpus import HUGE_SIDE, VFR_PTS, claimed_size, gop_clip, jpeg_bytes, mjpeg_clip
 
 from framesift.errors import VideoError
 from framesift.pipeline.ingest import ingest_videos
@@ -66,3 +67,21 @@ def test_frames_above_the_pixel_limit_are_refused_before_they_are_decoded(tmp_pa
     assert [p.rsplit("/", 1)[-1] for p in summary.ingested] == ["grows.mkv"]
     (warning,) = summary.warnings.values()
     assert "decoding stopped after frame 3" in warning and f"frame size {side}x{side}" in warning
+
+
+def test_a_file_cut_between_packets_is_indexed_with_a_truncation_warning(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    gop_clip(tmp_path / "full.mkv", 60, seed=3, gop=10)
+    data = (tmp_path / "full.mkv").read_bytes()
+    (folder / "cut.mkv").write_bytes(data[: len(data) * 55 // 100])  # decodes without any error, ends early
+    synthetic.write_video(folder / "vfr.mkv", (np.full((48, 64, 3), 15 * i, np.uint8) for i in range(len(VFR_PTS))),
+                          fps=10, pts=VFR_PTS, time_base=(1, 10))
+    synthetic.static_scene_with_rare_object(folder / "whole.mp4", n_frames=20, rare_frames=(3,), size=(64, 48))
+    shutil.copy(tmp_path / "full.mkv", folder / "whole.mkv")
+    _, summary = _ingest(tmp_path, folder)
+    decodable = sum(1 for _ in iter_frames(str(folder / "cut.mkv")))
+    assert 0 < decodable < 60 and len(summary.ingested) == 4 and summary.frames_indexed == decodable + 15 + 20 + 60
+    (path, warning), = summary.warnings.items()  # only the cut file: no false alarm on VFR or complete files
+    assert path.endswith("/cut.mkv")
+    assert warning == f"frames end at {decodable / 10:.1f} s of the 6.0 s the container announces (file truncated?)"

@@ -98,6 +98,7 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
     shot_start = 0
     info_box: list[VideoInfo] = []
     first_time = last_time = None
+    earliest = latest = None  # time span covered, whatever the order of the timestamps
     with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress:
         try:
             for decoded in iter_frames(path, info_out=info_box):
@@ -111,6 +112,8 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
                     shot_start = decoded.index
                 first_time = decoded.time_s if first_time is None else first_time
                 last_time = decoded.time_s
+                earliest = decoded.time_s if earliest is None else min(earliest, decoded.time_s)
+                latest = decoded.time_s if latest is None else max(latest, decoded.time_s)
                 if sampler.keep(decoded.index, decoded.time_s):
                     stats = frame_stats(luma)
                     rows.append(
@@ -135,6 +138,18 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
     scan.time_base = str(info.time_base) if info.time_base is not None else None
     if scan.duration_s is None and first_time is not None and last_time is not None:
         scan.duration_s = last_time - first_time + (1.0 / scan.fps if scan.fps else 0.0)
+    if scan.warning is None and earliest is not None and latest is not None:
+        scan.warning = cut_short(info, latest - earliest)
+
+
+def cut_short(info: VideoInfo, span_s: float) -> str | None:
+    """A file cut between two packets decodes without any error; only its announced duration tells."""
+    if info.video_duration_s is None or not info.fps:
+        return None
+    covered = span_s + 1.0 / info.fps
+    if covered >= 0.9 * info.video_duration_s - 2.0 / info.fps:
+        return None
+    return f"frames end at {covered:.1f} s of the {info.video_duration_s:.1f} s the container announces (file truncated?)"
 
 
 def begin_video(catalog: Catalog, video_id: int) -> None:

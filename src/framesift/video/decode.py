@@ -57,6 +57,7 @@ class VideoInfo:
     codec: str
     rotation: int  # degrees CCW for upright display; known only after the first frame (0 from probe)
     time_base: Fraction | None
+    video_duration_s: float | None = None  # the video stream's own duration, when the file states it
 
 
 @dataclass
@@ -144,11 +145,13 @@ def _info(container: Any, path: str) -> VideoInfo:
         raise VideoError(path, "unsupported video codec; re-encode with H.264")
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     fps = float(rate) if rate else None
-    duration = None
+    duration = video_duration = None
     if stream.duration is not None and stream.time_base is not None:
-        duration = float(stream.duration * stream.time_base)
+        duration = video_duration = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         duration = container.duration / av.time_base
+        if len(container.streams) == 1:  # no audio track that could outlast the video
+            video_duration = duration
     width, height = ctx.width, ctx.height
     return VideoInfo(
         duration_s=duration,
@@ -159,6 +162,7 @@ def _info(container: Any, path: str) -> VideoInfo:
         codec=ctx.name,
         rotation=0,
         time_base=stream.time_base,
+        video_duration_s=video_duration,
     )
 
 
