@@ -59,7 +59,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found; pass --config with a YAML or JSON file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save the config as UTF-8") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the config ({err.strerror or err}); pass a readable YAML or JSON file") from err
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
@@ -75,8 +80,11 @@ def load_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] |
     """Validate a config file or dict; ``overrides`` are framesift-section values from the CLI."""
     if isinstance(source, dict):
         data, name = source, "<config>"
-    else:
+    elif isinstance(source, (str, Path)):
         data, name = read_config_file(source), str(source)
+    else:
+        raise ConfigError(f"<config>: top level must be a mapping, got {type(source).__name__}")
+    _check_text(data, name, "")
     data = dict(data)
     if "selection_config" not in data and not set(data) & set(SECTIONS):
         data = {"selection_config": data}
@@ -88,7 +96,10 @@ def load_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] |
     warnings: list[str] = []
     worker_raw = _check_worker(data.get("worker_config") or {}, name, warnings)
     lightly_raw = _check_lightly(data.get("lightly_config") or {}, name)
-    framesift_raw = dict(data.get("framesift") or {})
+    framesift_raw = data.get("framesift") or {}
+    if not isinstance(framesift_raw, dict):
+        raise ConfigError(f"{name}: framesift: must be a mapping")
+    framesift_raw = dict(framesift_raw)
     for key, value in (overrides or {}).items():
         if value is not None:
             framesift_raw[key] = value
@@ -104,7 +115,7 @@ def load_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] |
     try:
         selection = SelectionConfig.model_validate(selection_raw)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"{name}: selection_config")) from err
+        raise ConfigError(one_line(format_validation_error(err, f"{name}: selection_config"))) from err
     for message in warnings:
         log.warning(message)
     return Config(selection, worker, lightly, settings, name, data, warnings)
@@ -145,14 +156,34 @@ def _validate(model: type[BaseModel], raw: Any, name: str, section: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err, f"{name}: {section}")) from err
+        raise ConfigError(one_line(format_validation_error(err, f"{name}: {section}"))) from err
 
 
-def _unknown_key_message(key: str, valid: Any) -> str:
+def _unknown_key_message(key: Any, valid: Any) -> str:
     options = [str(v) for v in valid]
     close = difflib.get_close_matches(str(key), options, n=1)
     hint = f" (did you mean {close[0]}?)" if close else f"; valid keys: {', '.join(options)}"
-    return f"{key}: unknown key{hint}"
+    shown = key if isinstance(key, str) and key.isprintable() and key.strip() == key and key else repr(key)
+    return f"{shown}: unknown key{hint}"
+
+
+def _check_text(value: Any, name: str, where: str) -> None:
+    """Reject lone surrogates (JSON/YAML escapes like \\ud800): no encoder or message can hold them."""
+    if isinstance(value, str):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ConfigError(f"{name}: {one_line(where) or 'top level'}: {value!r} holds a lone surrogate, not valid Unicode")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, name, where)
+            _check_text(item, name, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, name, f"{where}[{index}]")
+
+
+def one_line(text: str) -> str:
+    """Escape newlines and other unprintable characters (from keys or values in the file)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _first_line(err: Exception) -> str:
