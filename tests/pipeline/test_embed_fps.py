@@ -18,7 +18,8 @@ def test_nearest_in_group_stays_inside_the_group_and_picks_the_closest_time():
 
 
 def test_embed_fps_embeds_a_subset_and_every_frame_stays_selectable(tmp_path, shots_video):
-    path, truth = shots_video  # 60 frames at 10 fps, cuts at 20 and 35
+    path, truth = shots_video
+    assert (truth.n_frames, truth.fps, truth.cuts) == (60, 10.0, [20, 35])
     ws = Workspace.open(tmp_path / "ws")
     ids, _ = register_videos(ws.catalog, discover_videos(str(path)), SamplingKey(None, None))
     ingest_videos(ws.catalog, ids)
