@@ -41,7 +41,7 @@ def page(synthetic_run):
 
         tab.route("**/*", only_local)
         tab.goto(html.as_uri(), wait_until="load")
-        tab.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length > 0")
+        tab.wait_for_function("document.body.dataset.ready === '1'", timeout=30_000)  # plots sized to their cells
         yield tab, requests, errors
         browser.close()
 
@@ -64,11 +64,11 @@ def test_hovering_a_selected_point_shows_its_thumbnail(page):
     tab.mouse.move(target["x"] - 30, target["y"] - 30)
     tab.mouse.move(target["x"], target["y"], steps=5)
     tip = tab.locator("#fs-tip")
-    tip.wait_for(state="visible", timeout=5000)
+    tip.wait_for(state="visible", timeout=15_000)
     src = tab.locator("#fs-tip img").get_attribute("src")
     hovered = tab.evaluate("window.hovered")
     expected = tab.evaluate(f"JSON.parse(document.getElementById('fs-thumbs').textContent)['{hovered}']")
     assert src == expected and src.startswith("data:image/jpeg;base64,")
     assert "frame" in tab.locator("#fs-tip span").inner_text()
     tab.mouse.move(5, 5)
-    tip.wait_for(state="hidden", timeout=5000)
+    tip.wait_for(state="hidden", timeout=15_000)
