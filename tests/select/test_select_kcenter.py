@@ -98,3 +98,34 @@ def test_k_larger_than_rows_returns_every_row_once():
     x = clustered(30, d=4, clusters=3, seed=0)
     out = kcenter_greedy(x, 100)
     assert sorted(out.tolist()) == list(range(30))
+
+
+def test_cap_of_two_or_more_is_exact():
+    x = clustered(2000, d=16, clusters=20, seed=9)
+    assert kcenter_greedy(x, 60, cap=2.5).tolist() == exact_kcenter_greedy(x, 60).tolist()
+
+
+@pytest.mark.parametrize("cap", [0.3, 0.45, 0.6])
+def test_capped_greedy_keeps_the_packing_guarantee(cap):
+    # Picks are pairwise >= the final covering radius R whenever the cap net completed,
+    # which is what makes farthest-first a 2-approximation.
+    x = clustered(3000, d=16, clusters=30, spread=0.1, seed=10)
+    picks = kcenter_greedy(x, 150, cap=cap, block_size=300)
+    r = covering_radius(x, picks)
+    p = x[picks]
+    pair = np.sqrt(np.maximum(2.0 - 2.0 * (p @ p.T), 0.0)) + 9 * np.eye(len(p))
+    if r < cap:
+        assert pair.min() >= r - 1e-4
+    else:  # the net did not complete: every pick was still a "far" frame
+        assert pair.min() >= cap - 1e-4
+
+
+def test_auto_cap_stays_close_to_exact_radius(monkeypatch):
+    import framesift.select.kcenter as kc
+
+    monkeypatch.setattr(kc, "AUTO_CAP_MIN_ROWS", 0)
+    monkeypatch.setattr(kc, "AUTO_CAP_MIN_PICKS", 0)
+    x = clustered(6000, d=32, clusters=60, spread=0.1, seed=11)
+    exact = covering_radius(x, exact_kcenter_greedy(x, 200))
+    auto = covering_radius(x, kcenter_greedy(x, 200, cap="auto", block_size=400))
+    assert auto <= 1.05 * exact

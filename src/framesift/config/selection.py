@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -312,6 +312,16 @@ class SelectionConfig(_Model):
     max_per_shot: int | None = Field(default=None, ge=1)
     selected_sequence_length: int = Field(default=1, ge=1)
     random_seed: int | None = None
+    # DIVERSITY distance cap: "auto" (estimated for large inputs, exact for small ones), a
+    # number (distances >= it count as equal) or null (always exact farthest-first).
+    diversity_cap: float | Literal["auto"] | None = "auto"
+
+    @field_validator("diversity_cap")
+    @classmethod
+    def _positive_cap(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, float | int) and not value > 0:
+            raise PydanticCustomError("cap", "diversity_cap must be > 0, 'auto' or null")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> SelectionConfig:

@@ -29,6 +29,7 @@ from .constraints import TemporalConstraints
 from .coverage import Coverage
 from .greedy import DiversityTerm, Greedy
 from .inputs import categorical_values, class_matrix, scalar_values
+from .kcenter import resolve_cap
 from .objectives import (
     log_objective,
     similarity_objective,
@@ -177,7 +178,12 @@ def _diversity(
         else:
             index = build_block_index(_unit_embeddings(inputs, units, cand), sort_keys=keys, seed=seed)
             seeds = _unit_embeddings(inputs, units, np.flatnonzero(units.preselected))
-        coverage = Coverage(index, capacity=capacity + len(seeds))
+        cap = float("inf")
+        if capacity < len(cand) or not isinstance(config.diversity_cap, str):
+            cap = resolve_cap(config.diversity_cap, index, capacity, seed)
+        if spec.strategy.stopping_condition_minimum_distance is not None:
+            cap = max(cap, spec.strategy.stopping_condition_minimum_distance)  # keeps the stop exact
+        coverage = Coverage(index, capacity=capacity + len(seeds), cap=cap)
         if len(seeds):
             norms = np.linalg.norm(seeds, axis=1, keepdims=True)
             coverage.add_centers(seeds / np.maximum(norms, 1e-12))
@@ -244,7 +250,7 @@ def select(
     div_obj: list[float] = []
     bal_obj: list[list[float]] = []
     sums = [0.0] * len(plan.max_sums)
-    last_distance: float | None = None
+    last_pos: int | None = None
     stop = ""
     total = budget if budget is not None else len(cand)
     step = max(1, total // 100)
@@ -257,9 +263,7 @@ def select(
             stop = _exhausted_reason(greedy, plan, config, budget, len(cand))
             break
         d, b = greedy.objectives_at(pos)
-        if diversity is not None:
-            raw = float(diversity.coverage.mind[pos])
-            last_distance = raw if math.isfinite(raw) else None
+        last_pos = pos
         c = greedy.commit(pos)
         picks.append(c)
         if d is not None:
@@ -279,7 +283,18 @@ def select(
             break
     if progress is not None:
         progress(len(picks), total)
+    last_distance = _exact_distance(diversity, last_pos) if diversity is not None and last_pos is not None else None
     return _result(units, cand, picks, plan, diversity, balances, div_obj, bal_obj, stop, inputs.n, last_distance)
+
+
+def _exact_distance(div: DiversityTerm, pos: int) -> float | None:
+    """Distance of the last pick (at ``pos``, its own centre logged last) to the picks before it."""
+    cov = div.coverage
+    before = cov.n_centers - 1
+    if before <= 0:
+        return None
+    d2 = 2.0 - 2.0 * (cov.centers[:before] @ div.index.X[pos])
+    return float(np.sqrt(max(float(d2.min()), 0.0)))
 
 
 def _exhausted_reason(greedy: Greedy, plan: _Plan, config: SelectionConfig, budget: int | None, n_cand: int) -> str:

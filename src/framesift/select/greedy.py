@@ -119,7 +119,8 @@ class Greedy:
         return np.maximum.reduceat(weights[col], ptr[:-1]) if len(col) else np.zeros(len(ptr) - 1)
 
     def _diversity_log(self, pos_lo: int, pos_hi: int) -> np.ndarray:
-        mind = self.div.coverage.mind[pos_lo:pos_hi]
+        cov = self.div.coverage
+        mind = np.minimum(cov.mind[pos_lo:pos_hi], cov.cap)
         return np.log(np.clip(mind / 2.0, FLOOR, 1.0))
 
     # -- keeping segment bounds current ----------------------------------------------------
@@ -219,7 +220,8 @@ class Greedy:
         """(DIVERSITY objective, BALANCE objectives) of the row at ``pos`` for this round."""
         d = None
         if self.div is not None:
-            d = float(min(self.div.coverage.mind[pos], 2.0) / 2.0)
+            cov = self.div.coverage
+            d = float(min(cov.mind[pos], cov.cap, 2.0) / 2.0)
         cand = self.cand_at[pos : pos + 1]
         bal = [
             float(np.exp(t.row_log_objective(cand, t.log_weights())[0]))
