@@ -120,7 +120,7 @@ def load_report_data(workspace: Workspace, run_name: str) -> ReportData:
         embeddings=embeddings,
         scores=_load_scores(catalog, table),
         predictions=[_load_task(catalog, table, t) for t in catalog.query("SELECT * FROM tasks ORDER BY name")],
-        metadata=_load_metadata(catalog, table),
+        metadata=load_metadata(catalog, table),
         missing_selected=int((pos < 0).sum()),
     )
 
@@ -196,7 +196,7 @@ def _load_task(catalog: Catalog, table: FrameTable, task: Any) -> TaskPrediction
     return TaskPredictions(task["name"], task["task_type"], [names[k] for k in names], positions, classes, predicted)
 
 
-def _load_metadata(catalog: Catalog, table: FrameTable) -> dict[str, np.ndarray]:
+def load_metadata(catalog: Catalog, table: FrameTable) -> dict[str, np.ndarray]:
     """Imported metadata per frame: video-level values, overridden by frame-level ones."""
     out: dict[str, np.ndarray] = {}
     keys = catalog.query("SELECT key, MAX(value_type LIKE 'CATEGORICAL%') FROM metadata GROUP BY key ORDER BY key")
@@ -218,6 +218,9 @@ def _load_metadata(catalog: Catalog, table: FrameTable) -> dict[str, np.ndarray]
                     values[p] = r[3] if categorical else r[2]
         out[key] = values
     return out
+
+
+_load_metadata = load_metadata  # old private name, imported by framesift.app.filters
 
 
 def load_boxes(catalog: Catalog, frame_ids: list[int]) -> dict[int, list[Box]]:
