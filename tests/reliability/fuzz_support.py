@@ -7,6 +7,7 @@ check turns into a KeyError or TypeError instead of a one-line FramesiftError.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import strategies as st
@@ -40,6 +41,11 @@ def mutated(template: Any) -> st.SearchStrategy[Any]:
 
 def _merge(kept: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return {**kept, **extra}
+
+
+def examples(default: int) -> int:
+    """Examples per fuzz test: small in the suite; FRAMESIFT_FUZZ_EXAMPLES=2000 for a long session."""
+    return int(os.environ.get("FRAMESIFT_FUZZ_EXAMPLES") or default)
 
 
 def check_user_error(call: Any) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fuzz_support import ANY_JSON, check_user_error, mutated
+from fuzz_support import ANY_JSON, check_user_error, examples, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,20 +40,19 @@ VALID = {
     "framesift": {"embedder": "pixels", "embed_batch_size": 8, "fps": 2.0, "datapool": {"seed_tag": "x"},
                   "crops": {"task": "t", "padding": 0.1}, "png_compress_level": 3},
 }
-EXAMPLES = 300
 
 
 def test_the_template_itself_is_valid():
     assert load_config(VALID).selection.n_samples == 10
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(VALID))
 def test_mutated_config_dicts_load_or_fail_with_one_line(document):
     check_user_error(lambda: load_config(document))
 
 
-@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(VALID["selection_config"]))
 def test_bare_lightly_selection_configs_load_or_fail_with_one_line(document):
     check_user_error(lambda: load_config(document if isinstance(document, dict) else {"selection_config": document}))
@@ -68,7 +67,7 @@ FILE_CONTENT = st.one_of(
 )
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(FILE_CONTENT, st.sampled_from(["yaml", "yml", "json"]))
 def test_config_files_of_any_bytes_load_or_fail_with_one_line(content, suffix):
     with tempfile.TemporaryDirectory() as folder:

@@ -20,6 +20,7 @@ from framesift.errors import FramesiftError
 from framesift.export.files import ManifestIndex
 from framesift.export.model import EMPTY_FRAME, ImportedImage, to_frame_px
 from framesift.store.catalog import Catalog
+from framesift.util.userfile import reads_user_file
 from framesift.video.naming import parse_frame_stem
 
 UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")  # Label Studio prefixes uploaded file names with 8 hex digits
@@ -185,6 +186,7 @@ def _label_rows(image: ImportedImage, frame: FrameRef, source: str, summary: Imp
     return rows
 
 
+@reads_user_file("labeling-tool export")
 def read_labels(path: Path, fmt: str, manifest: ManifestIndex) -> list[ImportedImage]:
     from framesift.export.coco import read_coco
     from framesift.export.cvat import read_cvat

@@ -18,6 +18,7 @@ import numpy as np
 from framesift.errors import FramesiftError
 from framesift.predict.base import Category, FramePrediction
 from framesift.predict.imported import ImportedTask
+from framesift.util.userfile import reads_user_file
 
 
 def _load(path: Path) -> Any:
@@ -29,6 +30,7 @@ def _load(path: Path) -> Any:
         raise FramesiftError(f"{path}: not valid JSON ({err})") from err
 
 
+@reads_user_file("COCO results file")
 def read_coco(path: Path, *, task: str | None = None, images_file: Path | None = None) -> ImportedTask:
     data = _load(path)
     extra = _load(images_file) if images_file else {}

@@ -16,6 +16,7 @@ import yaml
 from framesift.errors import FramesiftError
 from framesift.predict.base import Category, FramePrediction
 from framesift.predict.imported import ImportedTask
+from framesift.util.userfile import reads_user_file
 
 NAME_FILES = ("data.yaml", "dataset.yaml", "classes.txt", "obj.names")
 
@@ -41,6 +42,7 @@ def _find_names(directory: Path) -> dict[int, str] | None:
     return None
 
 
+@reads_user_file("folder of YOLO txt predictions")
 def read_yolo_txt(directory: Path, *, task: str | None = None, names_file: Path | None = None) -> ImportedTask:
     directory = Path(directory)
     if not directory.is_dir():
