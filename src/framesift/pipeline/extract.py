@@ -12,9 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from framesift.util.atomic import write_with
+from framesift.util.crashpoint import crash_point
 from framesift.util.progress import bar
 from framesift.video.decode import VideoError
 from framesift.video.extract import read_frames
@@ -64,8 +66,8 @@ def extract_run(workspace: Workspace, run_id: int, *, compress_level: int = 3) -
             try:
                 for frame_index, image in read_frames(path, [(r["frame_index"], r["pts"]) for r in rows]):
                     target = frame_path(workspace, by_index[frame_index])
-                    write_with(target, lambda tmp, img=image: Image.fromarray(img).save(
-                        tmp, format="PNG", compress_level=compress_level))
+                    write_with(target, lambda tmp, img=image: _save_png(tmp, img, compress_level))
+                    crash_point("extract.png")
                     summary.written += 1
                     progress.update(1)
             except VideoError as err:
@@ -73,3 +75,8 @@ def extract_run(workspace: Workspace, run_id: int, *, compress_level: int = 3) -
                 log.warning("extract: %s", err)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _save_png(path: Path, image: np.ndarray, compress_level: int) -> None:
+    Image.fromarray(image).save(path, format="PNG", compress_level=compress_level)
+    crash_point("extract.png_tmp")  # the PNG is in its temporary file, not renamed into place yet

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from framesift.store.catalog import Catalog
+from framesift.util.crashpoint import crash_point
 from framesift.util.progress import bar
 from framesift.video.decode import TruncatedVideo, VideoError, VideoInfo, iter_frames
 from framesift.video.planes import yuv_planes
@@ -170,6 +171,7 @@ def finish_video(catalog: Catalog, video_id: int, scan: VideoScan) -> None:
             (scan.warning, scan.duration_s, scan.fps, scan.n_frames, scan.n_indexed, scan.width, scan.height,
              scan.codec, scan.rotation, scan.time_base, video_id),
         )
+    crash_point("ingest.video")
 
 
 def ingest_video(catalog: Catalog, video_id: int, path: str, sampler: FrameSampler) -> tuple[int, str | None]:
@@ -191,6 +193,7 @@ def insert_frames(catalog: Catalog, video_id: int, rows: list[FrameRow]) -> None
             "uniform_row_ratio, is_keyframe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(video_id, *row) for row in rows],
         )
+    crash_point("ingest.frames")
 
 
 def mark_failed(catalog: Catalog, video_id: int, reason: str) -> None:

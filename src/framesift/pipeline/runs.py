@@ -18,6 +18,7 @@ from framesift.errors import FramesiftError
 from framesift.pipeline.extract import selected_frame_rows
 from framesift.store.catalog import Catalog
 from framesift.util.atomic import write_json, write_text
+from framesift.util.crashpoint import crash_point
 from framesift.video.naming import frame_file_name
 from framesift.workspace import Workspace
 
@@ -157,6 +158,7 @@ def write_selection_files(workspace: Workspace, run: Any) -> Path:
     run_dir = workspace.run_dir(run["name"])
     for folder in (run_dir, workspace.root):
         write_json(folder / "selection.json", document)
+        crash_point("files.selection")
         write_text(folder / "selection.csv", buffer.getvalue())
     write_json(run_dir / "config.json", json.loads(run["config"]))
     return run_dir

@@ -30,6 +30,7 @@ from framesift.pipeline.runs import create_run, finish_run, save_selection
 from framesift.select import PredictionArrays, SelectionInputs, SelectionResult, select
 from framesift.store.catalog import Catalog
 from framesift.store.embeddings import EmbeddingStore
+from framesift.util.crashpoint import crash_point
 from framesift.util.progress import bar
 from framesift.video.naming import parse_frame_stem
 from framesift.workspace import Workspace
@@ -104,6 +105,7 @@ def run_selection(
     inputs.preselected = preselected
     inputs.excluded = corrupt | labeled
     run_id, run_name = create_run(catalog, run_name or config.framesift.run_name, config.to_dict(), embedder_key)
+    crash_point("select.run_created")
     try:
         with bar(desc="select", unit="pick") as progress:
 
@@ -122,6 +124,7 @@ def run_selection(
         {label: float(result.objectives[label][i]) for label in labels} for i in range(len(result.indices))
     ]
     save_selection(catalog, run_id, frame_ids, objectives)
+    crash_point("select.saved")
     stats = {
         "stop_reason": result.stop_reason,
         "n_input": int(result.n_input),

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from framesift.util.atomic import write_npy
+from framesift.util.crashpoint import crash_point
 from framesift.workspace import Workspace
 
 
@@ -71,6 +72,7 @@ class EmbeddingStore:
         path = folder / f"{chunk:06d}.npy"
         data = np.concatenate([frame_ids.astype(np.float64)[:, None], vectors.astype(np.float64)], axis=1)
         write_npy(path, data)
+        crash_point("embed.chunk_file")  # the chunk file exists, its catalog row does not
         with self.catalog.transaction() as conn:
             conn.execute(
                 "INSERT INTO embedding_sets (model, video_id, status, dim) VALUES (?, ?, 'partial', ?) "
@@ -81,6 +83,7 @@ class EmbeddingStore:
                 "INSERT OR REPLACE INTO embedding_chunks (model, video_id, chunk, n_rows, path) VALUES (?, ?, ?, ?, ?)",
                 (self.model, video_id, chunk, len(frame_ids), str(path.relative_to(self.workspace.root))),
             )
+        crash_point("embed.chunk")
 
     def finalize(self, video_id: int, dim: int) -> int:
         """Join the chunks of a finished video into one matrix; returns its row count."""
@@ -94,6 +97,7 @@ class EmbeddingStore:
         matrix_path = self.root / f"{video_id}.npy"
         write_npy(self.root / f"{video_id}.ids.npy", ids)
         write_npy(matrix_path, vectors)
+        crash_point("embed.matrix_file")  # the joined matrix exists, the catalog still says 'partial'
         with self.catalog.transaction() as conn:
             conn.execute(
                 "INSERT INTO embedding_sets (model, video_id, status, dim, n_rows, path) VALUES (?, ?, 'done', ?, ?, ?) "
@@ -102,6 +106,7 @@ class EmbeddingStore:
                 (self.model, video_id, dim, len(ids), str(matrix_path.relative_to(self.workspace.root))),
             )
             conn.execute("DELETE FROM embedding_chunks WHERE model = ? AND video_id = ?", (self.model, video_id))
+        crash_point("embed.finalized")  # 'done' in the catalog, chunk files not deleted yet
         for row in chunks:
             _unlink(self.workspace.root / row["path"])
         _rmdir(self.root / f"{video_id}.parts")
