@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,24 +36,76 @@ def next_run_name(catalog: Catalog) -> str:
 
 
 def create_run(catalog: Catalog, name: str | None, config: dict[str, Any], embedder: str | None) -> tuple[int, str]:
-    """Start a run record; a failed or unfinished run of the same name is replaced."""
-    name = name or next_run_name(catalog)
-    if not RUN_NAME.match(name):
-        raise FramesiftError(f"run name {name!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit")
+    """Start a run record; a failed run, or one left 'running' by a process that is gone, is replaced.
+
+    Without a name, the newest run a killed process left unfinished is taken over (so rerunning
+    the same command resumes it), else the next ``run-N``. A run whose process still lives is
+    never touched.
+    """
     with catalog.transaction() as conn:
-        old = conn.execute("SELECT id, status FROM runs WHERE name = ?", (name,)).fetchone()
+        name = name or _abandoned_run_name(conn) or next_run_name(catalog)
+        if not RUN_NAME.match(name):
+            raise FramesiftError(f"run name {name!r}: use letters, digits, '-', '_' or '.', starting with a letter or digit")
+        old = conn.execute("SELECT id, status, stats FROM runs WHERE name = ?", (name,)).fetchone()
         if old is not None:
             if old["status"] == "done":
-                raise FramesiftError(
-                    f"run {name!r} already exists and is finished; pick another --run-name or delete it with "
-                    f"`framesift runs delete {name}`"
-                )
+                raise FramesiftError(f"run {name!r} already exists and is finished; pick another --run-name")
+            owner = _owner_of(old)
+            if old["status"] == "running" and owner is not None and _alive(owner):
+                raise FramesiftError(f"run {name!r} is being written by process {owner.get('pid')} on "
+                                     f"{owner.get('host')}; wait for it or pick another --run-name")
             conn.execute("DELETE FROM runs WHERE id = ?", (old["id"],))
         cursor = conn.execute(
-            "INSERT INTO runs (name, config, embedder, status) VALUES (?, ?, ?, 'running')",
-            (name, json.dumps(config, sort_keys=True), embedder),
+            "INSERT INTO runs (name, config, embedder, status, stats) VALUES (?, ?, ?, 'running', ?)",
+            (name, json.dumps(config, sort_keys=True), embedder, json.dumps({"owner": _this_process()})),
         )
         return int(cursor.lastrowid), name
+
+
+def _abandoned_run_name(conn: Any) -> str | None:
+    row = conn.execute("SELECT name, status, stats FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return None
+    owner = _owner_of(row)
+    return None if owner is not None and _alive(owner) else row["name"]
+
+
+def _owner_of(row: Any) -> dict[str, Any] | None:
+    try:
+        owner = json.loads(row["stats"] or "{}").get("owner")
+    except (ValueError, AttributeError):
+        return None
+    return owner if isinstance(owner, dict) else None
+
+
+def _this_process() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _start_time(os.getpid())}
+
+
+def _start_time(pid: int) -> str | None:
+    """The process start time (Linux /proc), so a recycled pid is not mistaken for the owner."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(owner: dict[str, Any]) -> bool:
+    """Whether the process that created a run may still be writing it (other hosts: assume so)."""
+    if owner.get("host") != socket.gethostname():
+        return True
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False  # this process is starting a run anew: its earlier attempt was interrupted
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    started = owner.get("started")
+    return started is None or _start_time(pid) in (None, started)
 
 
 def save_selection(
