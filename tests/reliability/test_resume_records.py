@@ -7,10 +7,17 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
+from framesift.embed.pixels import PixelEmbedder
 from framesift.errors import FramesiftError
+from framesift.pipeline.embed import embed_videos
+from framesift.pipeline.ingest import ingest_videos
 from framesift.pipeline.runs import create_run
+from framesift.store.videos import SamplingKey, register_videos
+from framesift.video import synthetic
+from framesift.video.discover import discover_videos
 from framesift.workspace import Workspace
 
 HOLD_RUN = textwrap.dedent("""
@@ -56,3 +63,26 @@ def test_a_run_another_live_process_is_writing_is_left_alone(tmp_path):
     finally:
         proc.communicate("")
     assert create_run(ws.catalog, "shared", {}, None)[1] == "shared"  # its process is gone: taken over
+
+
+@pytest.fixture()
+def videos(tmp_path):
+    folder = tmp_path / "videos"
+    synthetic.static_scene_with_rare_object(folder / "a.mp4", n_frames=20, rare_frames=(4,), size=(64, 48), seed=1)
+    synthetic.multi_shot_video(folder / "b.mp4", shot_lengths=(8, 8), size=(64, 48), seed=2)
+    return folder
+
+
+def test_embedding_chunks_left_by_a_kill_after_the_catalog_said_done_are_removed(tmp_path, videos):
+    ws = Workspace.open(tmp_path / "ws")
+    ids, _ = register_videos(ws.catalog, discover_videos(str(videos)), SamplingKey(None, None))
+    ingest_videos(ws.catalog, ids)
+    embed_videos(ws, PixelEmbedder(), batch_size=8)
+    root = ws.embeddings_dir("pixels")
+    matrix = np.load(root / f"{ids[0]}.npy")
+    (root / f"{ids[0]}.parts").mkdir()
+    np.save(root / f"{ids[0]}.parts" / "000000.npy", np.zeros((8, 5)))  # what embed.finalized leaves behind
+    summary = embed_videos(ws, PixelEmbedder(), batch_size=8)
+    assert summary.videos_skipped == 2 and summary.embedded_frames == 0
+    assert sorted(p.name for p in root.iterdir()) == sorted(f"{i}{s}" for i in ids for s in (".npy", ".ids.npy"))
+    assert np.array_equal(np.load(root / f"{ids[0]}.npy"), matrix)

@@ -56,6 +56,7 @@ def embed_videos(
     for video in videos:
         video_id = int(video["id"])
         if store.is_done(video_id):
+            store.drop_leftover_chunks(video_id)
             summary.videos_skipped += 1
             continue
         try:

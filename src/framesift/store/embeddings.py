@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +112,12 @@ class EmbeddingStore:
             _unlink(self.workspace.root / row["path"])
         _rmdir(self.root / f"{video_id}.parts")
         return len(ids)
+
+    def drop_leftover_chunks(self, video_id: int) -> None:
+        """Delete chunk files of a finished video: finalize removes them last, so a kill can leave them."""
+        folder = self.root / f"{video_id}.parts"
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
     def delete_video(self, video_id: int) -> None:
         with self.catalog.transaction() as conn:
