@@ -10,6 +10,8 @@ import textwrap
 import numpy as np
 import pytest
 
+import framesift.pipeline.run as pipeline_run
+from framesift.config.loader import load_config
 from framesift.embed.pixels import PixelEmbedder
 from framesift.errors import FramesiftError
 from framesift.pipeline.embed import embed_videos
@@ -86,3 +88,32 @@ def test_embedding_chunks_left_by_a_kill_after_the_catalog_said_done_are_removed
     assert summary.videos_skipped == 2 and summary.embedded_frames == 0
     assert sorted(p.name for p in root.iterdir()) == sorted(f"{i}{s}" for i in ids for s in (".npy", ".ids.npy"))
     assert np.array_equal(np.load(root / f"{ids[0]}.npy"), matrix)
+
+
+CONFIG = {"selection_config": {"n_samples": 5, "strategies": [{"input": {"type": "EMBEDDINGS"},
+                                                                "strategy": {"type": "DIVERSITY"}}]},
+          "framesift": {"embedder": "pixels", "embed_batch_size": 8}}
+
+
+def test_a_pipeline_run_stays_unfinished_until_its_frames_and_files_are_written(tmp_path, videos, monkeypatch):
+    config = load_config(CONFIG)
+    write_files = pipeline_run.write_selection_files
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt("killed while writing selection.json")
+
+    monkeypatch.setattr(pipeline_run, "write_selection_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline_run.run_pipeline(str(videos), tmp_path / "ws", config, report=False)
+    ws = Workspace.open(tmp_path / "ws")
+    first = ws.catalog.query("SELECT r.name, r.status, s.frame_id FROM runs r JOIN selections s ON s.run_id = r.id "
+                             "ORDER BY s.rank")
+    assert {(r["name"], r["status"]) for r in first} == {("run-1", "running")}  # not 'done': a rerun redoes it
+    monkeypatch.setattr(pipeline_run, "write_selection_files", write_files)
+    summary = pipeline_run.run_pipeline(str(videos), tmp_path / "ws", config, report=False)
+    assert summary.selection.run_name == "run-1" and summary.extract.existing == 5 and summary.extract.written == 0
+    runs = ws.catalog.query("SELECT name, status FROM runs")
+    assert [(r["name"], r["status"]) for r in runs] == [("run-1", "done")]
+    again = ws.catalog.query("SELECT frame_id FROM selections ORDER BY rank")
+    assert [r["frame_id"] for r in again] == [r["frame_id"] for r in first]
+    assert (ws.root / "selection.json").exists() and (ws.run_dir("run-1") / "selection.csv").exists()

@@ -20,7 +20,7 @@ from framesift.pipeline.embed import EmbedSummary, embed_videos
 from framesift.pipeline.extract import ExtractSummary, extract_run
 from framesift.pipeline.ingest import IngestSummary, ingest_videos
 from framesift.pipeline.predictions_import import import_lightly_sources
-from framesift.pipeline.runs import get_run, update_run_stats, write_selection_files
+from framesift.pipeline.runs import complete_run, get_run, update_run_stats, write_selection_files
 from framesift.pipeline.select import SelectOutcome, run_selection
 from framesift.store.embeddings import embedding_key
 from framesift.store.videos import SamplingKey, register_videos
@@ -107,6 +107,7 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
     summary.selection = run_selection(
         workspace, config, embedder_key=embedding_key(embedder.key, settings.embed_fps), query_embedder=embedder,
         extra_stats={"timings": summary.timings, "ingest_failed": summary.ingest.failed if summary.ingest else {}},
+        finish=False,  # done only once its frames and files exist: a kill before that makes the rerun redo it
     )
     summary.timings["select"] = time.perf_counter() - start
 
@@ -122,8 +123,9 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
     update_run_stats(workspace.catalog, int(run["id"]), timings=summary.timings)
     run = get_run(workspace.catalog, summary.selection.run_name)
     summary.run_dir = write_selection_files(workspace, run)
+    complete_run(workspace.catalog, int(run["id"]))
     if report:
-        summary.report_files = _maybe_report(workspace, run, summary)
+        summary.report_files = _maybe_report(workspace, get_run(workspace.catalog, run["name"]), summary)
     return summary
 
 

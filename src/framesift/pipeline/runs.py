@@ -127,6 +127,16 @@ def finish_run(catalog: Catalog, run_id: int, stats: dict[str, Any], status: str
         )
 
 
+def complete_run(catalog: Catalog, run_id: int) -> None:
+    """Mark a run left open by ``run_selection(finish=False)`` done, keeping its stats."""
+    with catalog.transaction() as conn:
+        row = conn.execute("SELECT stats FROM runs WHERE id = ?", (run_id,)).fetchone()
+        stats = json.loads(row["stats"] or "{}") if row else {}
+        stats.pop("owner", None)
+        conn.execute("UPDATE runs SET status = 'done', stats = ?, finished_at = datetime('now') WHERE id = ?",
+                     (json.dumps(stats, default=str), run_id))
+
+
 def update_run_stats(catalog: Catalog, run_id: int, **values: Any) -> None:
     """Merge keys into a run's stats (e.g. stage timings known only after extraction)."""
     with catalog.transaction() as conn:

@@ -26,7 +26,7 @@ from framesift.config.selection import (
 )
 from framesift.errors import ConfigError, FramesiftError
 from framesift.pipeline.frames import FrameTable, fill_from_nearest_embedded, load_frame_table
-from framesift.pipeline.runs import create_run, finish_run, save_selection
+from framesift.pipeline.runs import create_run, finish_run, save_selection, update_run_stats
 from framesift.select import PredictionArrays, SelectionInputs, SelectionResult, select
 from framesift.store.catalog import Catalog
 from framesift.store.embeddings import EmbeddingStore
@@ -50,9 +50,13 @@ class SelectOutcome:
 
 def run_selection(
     workspace: Workspace, config: Config, *, embedder_key: str | None, run_name: str | None = None,
-    query_embedder: Any = None, extra_stats: dict[str, Any] | None = None,
+    query_embedder: Any = None, extra_stats: dict[str, Any] | None = None, finish: bool = True,
 ) -> SelectOutcome:
-    """Select frames per ``config`` and store the run; returns the outcome with the engine result."""
+    """Select frames per ``config`` and store the run; returns the outcome with the engine result.
+
+    ``finish`` False leaves the run 'running' for the caller to complete (``runs.complete_run``)
+    after later steps; a process killed before that leaves it to be taken over by the next run.
+    """
     catalog = workspace.catalog
     start = time.perf_counter()
     table = load_frame_table(catalog)
@@ -138,7 +142,10 @@ def run_selection(
         "select_seconds": round(time.perf_counter() - start, 3),
         **(extra_stats or {}),
     }
-    finish_run(catalog, run_id, stats)
+    if finish:
+        finish_run(catalog, run_id, stats)
+    else:
+        update_run_stats(catalog, run_id, **stats)
     return SelectOutcome(run_id, run_name, result, table, frame_ids, stats)
 
 
