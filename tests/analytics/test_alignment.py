@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from framesift.analytics import store
 from framesift.analytics.alignment import Recording, Window, local_window, session_overlap
+from framesift.analytics.faces import detect
 from framesift.analytics.timelines import timeline_series
 from framesift.cli import app
 from framesift.workspace import Workspace
@@ -79,6 +80,13 @@ def test_align_cli_prints_and_stores_windows_that_restrict_timelines(tmp_path):
         t, _ = timeline_series(ws, vid)["face_count"]
         expected = [x for x in frames.time_s.tolist() if windows[vid][0].start_s - 1e-6 <= x < windows[vid][0].end_s - 1e-6]
         assert t.tolist() == expected and len(expected) == 14  # 1.2 .. 3.8 s and 0.0 .. 2.6 s at 5 fps
+    # the face pass itself only decodes and predicts the frames inside the windows
+    detect(ws)
+    for vid in videos.values():
+        predicted = {r[0] for r in ws.catalog.query(
+            "SELECT p.frame_id FROM predicted_frames p JOIN frames f ON f.id = p.frame_id "
+            "WHERE p.task = 'faces' AND f.video_id = ?", (vid,))}
+        assert predicted == set(store.frame_rows(ws.catalog, vid, windows[vid][0]).frame_id.tolist())
 
 
 def test_align_cli_rejects_recordings_that_never_overlap(tmp_path):

@@ -137,8 +137,15 @@ def detect(workspace: Workspace, *, task: str = FACES_TASK, batch_size: int = 16
     from framesift.predict.video import predict_videos
 
     predictor = MtcnnPredictor(**{k: v for k, v in options.items() if v is not None and k in MtcnnPredictor.OPTIONS})
+    windows = store.load_windows(workspace.catalog)
+
+    def inside_window(video_id: int, time_s: float) -> bool:  # aligned sessions: only the shared interval
+        window = windows.get(video_id)
+        return window is None or bool(window[0].contains(np.array([time_s]))[0])
+
     return predict_videos(workspace, predictor, task=task, batch_size=batch_size, fps=fps,
-                          frame_stride=frame_stride, replace=replace, video_ids=video_ids)
+                          frame_stride=frame_stride, replace=replace, video_ids=video_ids,
+                          frame_filter=inside_window)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,15 +47,20 @@ class PredictSummary:
 
 
 def frames_to_predict(
-    workspace: Workspace, task: str, video_id: int, *, frame_stride: int | None = None, fps: float | None = None
+    workspace: Workspace, task: str, video_id: int, *, frame_stride: int | None = None, fps: float | None = None,
+    frame_filter: Callable[[int, float], bool] | None = None,
 ) -> list[tuple[int, int]]:
-    """(frame id, frame index) of the video's indexed frames picked by the sampling, minus those done."""
+    """(frame id, frame index) of the video's indexed frames picked by the sampling, minus those done.
+
+    ``frame_filter(video_id, time_s)`` narrows it further, e.g. to an aligned session window.
+    """
     rows = workspace.catalog.query(
         "SELECT id, frame_index, time_s FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
     )
     sampler = FrameSampler(frame_stride=frame_stride, fps=fps)
     done = predicted_frame_ids(workspace.catalog, task, video_id)
-    wanted = [(int(r[0]), int(r[1])) for r in rows if sampler.keep(int(r[1]), float(r[2]))]
+    wanted = [(int(r[0]), int(r[1])) for r in rows if sampler.keep(int(r[1]), float(r[2]))
+              and (frame_filter is None or frame_filter(video_id, float(r[2])))]
     return [item for item in wanted if item[0] not in done]
 
 
@@ -68,6 +74,7 @@ def predict_videos(
     fps: float | None = None,
     replace: bool = False,
     video_ids: list[int] | None = None,
+    frame_filter: Callable[[int, float], bool] | None = None,
 ) -> PredictSummary:
     catalog = workspace.catalog
     task = task or predictor.name
@@ -82,7 +89,8 @@ def predict_videos(
         videos = [v for v in videos if int(v["id"]) in set(video_ids)]
     plan = []
     for video in videos:
-        todo = frames_to_predict(workspace, task, int(video["id"]), frame_stride=frame_stride, fps=fps)
+        todo = frames_to_predict(workspace, task, int(video["id"]), frame_stride=frame_stride, fps=fps,
+                                 frame_filter=frame_filter)
         if todo:
             plan.append((video, todo))
         else:
