@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -42,6 +42,8 @@ Workspace_ = Annotated[Path, typer.Option("--out", "-o", "--workspace", help="Wo
 Config_ = Annotated[
     Path | None, typer.Option("--config", "-c", help="Selection config (YAML/JSON, LightlyOne selection_config accepted).")
 ]
+Engine_ = Annotated[Literal["local", "ray"] | None, typer.Option(help="local, or ray: Ray Data workers (see docs/scaling.md).")]
+RayAddress_ = Annotated[str | None, typer.Option(help="With --engine ray: auto or ray://HOST:10001 (default: a local cluster).")]
 
 
 @app.callback()
@@ -95,6 +97,8 @@ def run(
                                                   "indexed frame.")] = False,
     crops: Annotated[str | None, typer.Option(help="Save the boxes of this prediction task on selected frames "
                                               "to WORKSPACE/crops/TASK/.")] = None,
+    engine: Engine_ = None,
+    ray_address: RayAddress_ = None,
 ) -> None:
     """Ingest, embed, select and extract in one go (each stage resumes where it stopped)."""
     from framesift.pipeline.run import run_pipeline
@@ -102,7 +106,7 @@ def run(
     overrides = {"run_name": run_name, "embedder": embedder, "fps": fps, "frame_stride": frame_stride,
                  "embed_batch_size": batch_size, "embed_fps": embed_fps, "extract": False if no_extract else None,
                  "lightly_dir": lightly_dir, "allow_unmatched": allow_unmatched or None,
-                 "crops": {"task": crops} if crops else None}
+                 "crops": {"task": crops} if crops else None, "engine": engine, "ray_address": ray_address}
     cfg = _load_config(config, overrides)
     summary = run_pipeline(input, out, cfg, report=not no_report)
     typer.echo("\n".join(summary.lines()))
@@ -114,12 +118,14 @@ def ingest(
     out: Workspace_,
     fps: Annotated[float | None, typer.Option(help="Index about this many frames per second.")] = None,
     frame_stride: Annotated[int | None, typer.Option(help="Index every k-th frame.")] = None,
+    engine: Engine_ = None,
+    ray_address: RayAddress_ = None,
 ) -> None:
     """Index frames, quality stats and shots of new videos into the workspace catalog."""
     from framesift.pipeline.run import RunSummary, ingest_input
     from framesift.workspace import Workspace
 
-    cfg = _load_config(None, {"fps": fps, "frame_stride": frame_stride})
+    cfg = _load_config(None, {"fps": fps, "frame_stride": frame_stride, "engine": engine, "ray_address": ray_address})
     workspace = Workspace.open(out)
     summary = RunSummary(workspace.root)
     ingest_input(workspace, input, cfg, summary)
@@ -133,6 +139,8 @@ def embed(
     batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 32,
     device: Annotated[str | None, typer.Option(help="cpu / cuda (default: cuda when available).")] = None,
     embed_fps: Annotated[float | None, typer.Option(help="Embed only ~this many frames per second.")] = None,
+    engine: Engine_ = None,
+    ray_address: RayAddress_ = None,
 ) -> None:
     """Embed indexed frames that have no embedding yet."""
     from framesift.embed import get_embedder
@@ -141,7 +149,14 @@ def embed(
 
     workspace = Workspace.open(out, create=False)
     options = {"device": device} if device and embedder in ("efficientnet_lite0", "auto") else {}
-    summary = embed_videos(workspace, get_embedder(embedder, **options), batch_size=batch_size, embed_fps=embed_fps)
+    if engine == "ray":
+        from framesift.distributed.ray_engine import embed_stage
+
+        cfg = _load_config(None, {"embedder": embedder, "embed_batch_size": batch_size, "embed_fps": embed_fps,
+                                  "ray_address": ray_address})
+        summary = embed_stage(workspace, get_embedder(embedder, **options), cfg.framesift, options)
+    else:
+        summary = embed_videos(workspace, get_embedder(embedder, **options), batch_size=batch_size, embed_fps=embed_fps)
     typer.echo(f"{summary.model}: {summary.embedded_frames} frames embedded in {summary.seconds:.1f}s, "
                f"{summary.videos_skipped} videos already done")
     for reason in summary.failed.values():

@@ -96,6 +96,8 @@ class FramesiftSettings(_Strict):
     run_name: str | None = None
     datapool: DatapoolSettings = Field(default_factory=DatapoolSettings)
     engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # engine ray: None = start/attach a local cluster; "auto" or "ray://host:10001"
+    ray_num_cpus: int | None = Field(None, ge=1)  # engine ray: CPUs of a local cluster started here (default: all)
     crops: CropSettings | None = None  # save predicted boxes of selected frames to WORKSPACE/crops/<task>/
     lightly_dir: str | None = None  # LightlyOne datasource with .lightly/predictions and .lightly/metadata
     allow_unmatched: bool = False  # skip imported predictions/metadata that match no indexed frame

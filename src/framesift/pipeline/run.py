@@ -85,7 +85,12 @@ def ingest_input(workspace: Workspace, source: str, config: Config, summary: Run
     ids, notes = register_videos(workspace.catalog, files, SamplingKey(settings.frame_stride, settings.fps))
     summary.notes.extend(notes)
     start = time.perf_counter()
-    summary.ingest = ingest_videos(workspace.catalog, ids, frame_stride=settings.frame_stride, fps=settings.fps)
+    if settings.engine == "ray":
+        from framesift.distributed.ray_engine import ingest_stage
+
+        summary.ingest = ingest_stage(workspace.catalog, ids, settings)
+    else:
+        summary.ingest = ingest_videos(workspace.catalog, ids, frame_stride=settings.frame_stride, fps=settings.fps)
     summary.timings["ingest"] = time.perf_counter() - start
     return ids
 
@@ -100,7 +105,13 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
 
     start = time.perf_counter()
     embedder = get_embedder(settings.embedder, **_embedder_options(config))
-    summary.embed = embed_videos(workspace, embedder, batch_size=settings.embed_batch_size, embed_fps=settings.embed_fps)
+    if settings.engine == "ray":
+        from framesift.distributed.ray_engine import embed_stage
+
+        summary.embed = embed_stage(workspace, embedder, settings, _embedder_options(config))
+    else:
+        summary.embed = embed_videos(workspace, embedder, batch_size=settings.embed_batch_size,
+                                     embed_fps=settings.embed_fps)
     summary.timings["embed"] = time.perf_counter() - start
 
     start = time.perf_counter()
