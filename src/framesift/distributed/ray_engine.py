@@ -17,7 +17,7 @@ import numpy as np
 from framesift.distributed.cluster import ClusterOptions, run_ordered
 from framesift.distributed.workers import EmbedWorker, PredictWorker, ingest_batch
 from framesift.embed.base import Embedder
-from framesift.pipeline.embed import EmbedSummary
+from framesift.pipeline.embed import EmbedSummary, frame_targets
 from framesift.pipeline.ingest import IngestSummary, begin_video, finish_video, insert_frames, mark_failed
 from framesift.predict.base import Predictor
 from framesift.predict.scoring import compute_task_scores
@@ -26,7 +26,6 @@ from framesift.predict.video import PredictSummary, frames_to_predict
 from framesift.store.catalog import Catalog
 from framesift.store.embeddings import EmbeddingStore, embedding_key
 from framesift.util.progress import bar
-from framesift.video.sampling import FrameSampler
 from framesift.workspace import Workspace
 
 
@@ -90,22 +89,6 @@ def ingested_videos(catalog: Catalog, video_ids: list[int] | None) -> list[Any]:
     """Ingested videos in id order (the order both engines write in), optionally only ``video_ids``."""
     videos = catalog.query("SELECT id, path, width, height FROM videos WHERE status = 'ingested' ORDER BY id")
     return videos if video_ids is None else [v for v in videos if int(v["id"]) in set(video_ids)]
-
-
-def frame_targets(catalog: Catalog, video_id: int, *, skip: int = 0, embed_fps: float | None = None) -> np.ndarray:
-    """(frame id, frame index) of a video's frames to embed, in frame order, minus the first ``skip``.
-
-    The same frames as the local embed stage (all indexed frames, or ``embed_fps`` of them),
-    streamed from the cursor into an (n, 2) int64 array (16 bytes a frame, no Python rows).
-    """
-    sampler = FrameSampler(fps=embed_fps) if embed_fps is not None else None
-    with catalog._lock:
-        cursor = catalog.conn.execute(
-            "SELECT id, frame_index, time_s FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
-        )
-        kept = (row for row in cursor if sampler is None or sampler.keep(row[1], row[2]))
-        flat = np.fromiter((value for row in kept for value in row[:2]), np.int64)
-    return flat.reshape(-1, 2)[skip:]
 
 
 def embed_videos_ray(

@@ -60,8 +60,7 @@ class EmbedWorker:
     def _embed(self, task: dict[str, Any]) -> Handler:
         from framesift.pipeline.embed import embed_frames
 
-        targets = [(int(i), int(k)) for i, k in task["targets"]]
-        results = embed_frames(task["path"], targets, self.embedder, self.batch_size)
+        results = embed_frames(task["path"], task["targets"], self.embedder, self.batch_size)
         return relay("chunk", results, lambda: self.embedder.dim)
 
 

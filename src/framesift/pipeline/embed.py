@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from framesift.embed.base import Embedder
+from framesift.store.catalog import Catalog
 from framesift.store.embeddings import EmbeddingStore, embedding_key
 from framesift.util.progress import bar
 from framesift.video.decode import TruncatedVideo, VideoError, iter_frames
@@ -82,15 +83,9 @@ def embed_video(
     embed_fps: float | None = None,
 ) -> int:
     """Embed the frames of one video not embedded yet; returns how many were embedded now."""
-    rows = workspace.catalog.query(
-        "SELECT id, frame_index, time_s FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
-    )
-    if embed_fps is not None:
-        sampler = FrameSampler(fps=embed_fps)
-        rows = [r for r in rows if sampler.keep(r["frame_index"], r["time_s"])]
-    todo = [(int(r["id"]), int(r["frame_index"])) for r in rows[store.done_rows(video_id) :]]
+    todo = frame_targets(workspace.catalog, video_id, skip=store.done_rows(video_id), embed_fps=embed_fps)
     embedded = 0
-    if todo:
+    if len(todo):
         name = path.rsplit("/", 1)[-1]
         with bar(total=len(todo), desc=f"embed {name} ({embedder.key})") as progress:
             for ids, vectors in embed_frames(path, todo, embedder, batch_size):
@@ -102,8 +97,27 @@ def embed_video(
     return embedded
 
 
+def frame_targets(catalog: Catalog, video_id: int, *, skip: int = 0, embed_fps: float | None = None) -> np.ndarray:
+    """(frame id, frame index) rows of a video's frames to embed, in frame order, minus the first ``skip``.
+
+    All indexed frames, or about ``embed_fps`` of them per second; streamed from the cursor into
+    an (n, 2) int64 array (16 bytes a frame, no Python row per frame).
+    """
+    sampler = FrameSampler(fps=embed_fps) if embed_fps is not None else None
+    parts = []
+    for rows in catalog.stream(
+        "SELECT id, frame_index, time_s FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,)
+    ):
+        block = np.array(rows, dtype=np.float64).reshape(len(rows), 3)
+        if sampler is not None:
+            block = block[[sampler.keep(int(i), float(t)) for i, t in block[:, 1:]]]
+        parts.append(block[:, :2].astype(np.int64))
+    targets = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    return targets[skip:]
+
+
 def embed_frames(
-    path: str, targets: list[tuple[int, int]], embedder: Embedder, batch_size: int
+    path: str, targets: np.ndarray | list[tuple[int, int]], embedder: Embedder, batch_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Decode ``path`` and yield (frame ids, vectors) per batch for the (frame id, frame_index) targets.
 
@@ -111,7 +125,9 @@ def embed_frames(
     target frames cannot be decoded (the batches yielded before that are valid).
     """
     width, height = embedder.input_size
-    wanted = iter(sorted(targets, key=lambda t: t[1]))
+    pairs = np.asarray(targets, np.int64).reshape(-1, 2)
+    pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
+    wanted = iter(pairs.tolist())
     target = next(wanted, None)
     ids: list[int] = []
     images: list[np.ndarray] = []

@@ -68,14 +68,13 @@ class FrameTable:
 
 
 def load_frame_table(catalog: Catalog) -> FrameTable:
-    rows = catalog.query(
+    data = catalog.array(
         "SELECT f.id, f.video_id, f.frame_index, f.pts, f.time_s, f.shot_id, "
         + ", ".join(f"f.{name}" for name in STAT_NAMES)
         + " FROM frames f JOIN videos v ON v.id = f.video_id WHERE v.status = 'ingested' "
-        "ORDER BY f.video_id, f.frame_index"
+        "ORDER BY f.video_id, f.frame_index",
+        columns=6 + len(STAT_NAMES),
     )
-    n = len(rows)
-    data = np.array([tuple(r) for r in rows], dtype=np.float64).reshape(n, 6 + len(STAT_NAMES))
     videos = catalog.query("SELECT id, name, ext FROM videos")
     video_id = data[:, 1].astype(np.int64)
     shot = data[:, 5].astype(np.int64)

@@ -104,6 +104,25 @@ class Catalog:
         row = self.query_one(sql, params)
         return None if row is None else row[0]
 
+    def stream(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), chunk: int = 50_000
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows as plain tuples, ``chunk`` at a time: bounded memory for million-row reads."""
+        with self._lock:
+            cursor = self.conn.cursor()
+            cursor.row_factory = None
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(chunk):
+                yield rows
+
+    def array(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, columns: int,
+              dtype: Any = "float64") -> Any:
+        """A query as an (n, columns) numpy array (NULL -> NaN for float dtypes), without Python rows for all n."""
+        import numpy as np
+
+        parts = [np.array(rows, dtype=dtype).reshape(len(rows), columns) for rows in self.stream(sql, params)]
+        return np.concatenate(parts) if parts else np.zeros((0, columns), dtype)
+
     # -- stage markers ------------------------------------------------------------------
     def stage_done(self, key: str) -> bool:
         return self.query_one("SELECT 1 FROM stages WHERE key = ?", (key,)) is not None

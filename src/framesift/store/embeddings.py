@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from framesift.util.atomic import write_npy
+from framesift.util.atomic import atomic_path, write_npy
 from framesift.util.crashpoint import crash_point
 from framesift.workspace import Workspace
 
@@ -71,8 +71,8 @@ class EmbeddingStore:
         folder = self.root / f"{video_id}.parts"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{chunk:06d}.npy"
-        data = np.concatenate([frame_ids.astype(np.float64)[:, None], vectors.astype(np.float64)], axis=1)
-        write_npy(path, data)
+        write_npy(_ids_path(path), np.asarray(frame_ids, np.int64))
+        write_npy(path, np.asarray(vectors, np.float32))  # written last: its catalog row follows
         crash_point("embed.chunk_file")  # the chunk file exists, its catalog row does not
         with self.catalog.transaction() as conn:
             conn.execute(
@@ -89,15 +89,25 @@ class EmbeddingStore:
     def finalize(self, video_id: int, dim: int) -> int:
         """Join the chunks of a finished video into one matrix; returns its row count."""
         chunks = self.catalog.query(
-            "SELECT path FROM embedding_chunks WHERE model = ? AND video_id = ? ORDER BY chunk", (self.model, video_id)
+            "SELECT path, n_rows FROM embedding_chunks WHERE model = ? AND video_id = ? ORDER BY chunk",
+            (self.model, video_id),
         )
-        parts = [np.load(self.workspace.root / row["path"]) for row in chunks]
-        data = np.concatenate(parts) if parts else np.zeros((0, dim + 1))
-        ids = data[:, 0].astype(np.int64)
-        vectors = data[:, 1:].astype(np.float32)
+        total = sum(int(row["n_rows"]) for row in chunks)
         matrix_path = self.root / f"{video_id}.npy"
+        ids = np.empty(total, np.int64)
+        # streamed into a memory-mapped file: RAM stays at one chunk however long the video is
+        with atomic_path(matrix_path) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(total, dim))
+            pos = 0
+            for row in chunks:
+                part = self.workspace.root / row["path"]
+                vectors = np.load(part, mmap_mode="r")
+                out[pos : pos + len(vectors)] = vectors
+                ids[pos : pos + len(vectors)] = np.load(_ids_path(part))
+                pos += len(vectors)
+            out.flush()
+            del out
         write_npy(self.root / f"{video_id}.ids.npy", ids)
-        write_npy(matrix_path, vectors)
         crash_point("embed.matrix_file")  # the joined matrix exists, the catalog still says 'partial'
         with self.catalog.transaction() as conn:
             conn.execute(
@@ -110,6 +120,7 @@ class EmbeddingStore:
         crash_point("embed.finalized")  # 'done' in the catalog, chunk files not deleted yet
         for row in chunks:
             _unlink(self.workspace.root / row["path"])
+            _unlink(_ids_path(self.workspace.root / row["path"]))
         _rmdir(self.root / f"{video_id}.parts")
         return len(ids)
 
@@ -161,18 +172,28 @@ class EmbeddingStore:
                 pos += n
             return EmbeddingMatrix(out_ids, out)
         wanted = np.asarray(frame_ids, np.int64)
-        position = {int(fid): i for i, fid in enumerate(wanted)}
+        order = np.argsort(wanted, kind="stable")
+        sorted_wanted = wanted[order]
         out = np.zeros((len(wanted), dim), dtype)
         found = np.zeros(len(wanted), bool)
         for v in videos:
             matrix = self.video_matrix(int(v["video_id"]))
             assert matrix is not None
-            rows = [(r, position[int(fid)]) for r, fid in enumerate(matrix.frame_ids) if int(fid) in position]
-            if rows:
-                src, dst = np.array(rows).T
-                out[dst] = matrix.vectors[src]
+            if not len(matrix) or not len(sorted_wanted):
+                continue
+            slot = np.minimum(np.searchsorted(sorted_wanted, matrix.frame_ids), len(sorted_wanted) - 1)
+            hit = sorted_wanted[slot] == matrix.frame_ids
+            if hit.any():
+                dst = order[slot[hit]]
+                out[dst] = matrix.vectors[np.flatnonzero(hit)]
                 found[dst] = True
+        if found.all():
+            return EmbeddingMatrix(wanted, out)
         return EmbeddingMatrix(wanted[found], out[found])
+
+
+def _ids_path(chunk: Path) -> Path:
+    return chunk.with_name(chunk.stem + ".ids.npy")
 
 
 def _unlink(path: Path) -> None:
