@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from framesift.app.api_explore import state_of
 from framesift.app.items import frame_items
+from framesift.app.security import inside
 from framesift.errors import FramesiftError
 from framesift.loop.annotator import DEFAULT_C
 from framesift.loop.build import build_concept, rows_of
@@ -212,4 +213,6 @@ def download(concept_id: int, name: str, request: Request) -> FileResponse:
     path = state.workspace.root / "concepts" / concept_slug(concept.name) / name
     if not path.is_file():
         raise NotFound("not exported yet: press Export first")
+    if not inside(path, state.workspace.root / "concepts"):
+        raise NotFound(f"{name}: the exported file points outside the workspace; export again")
     return FileResponse(path, media_type=EXPORT_FILES[name], filename=f"{concept_slug(concept.name)}-{name}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from framesift.app.security import inside
 from framesift.loop.concepts import NotFound
 from framesift.util.atomic import write_with
 from framesift.video.decode import VideoError
@@ -98,6 +99,11 @@ class MediaCache:
         path = self._path(ref, snap_width(width))
         if not path.exists():
             self._decode_into_cache([ref], snap_width(width))
+        return self._confined(path)
+
+    def _confined(self, path: Path) -> Path:
+        if not inside(path, self.root):
+            raise MediaError(f"{path.name}: cached file points outside the workspace cache; delete it")
         return path
 
     def warm(self, frame_ids: Iterable[int], width: int | None) -> int:
@@ -145,7 +151,7 @@ class MediaCache:
         width = snap_width(width)
         path = self.root / ref.folder / f"box{int(box_id)}-{width or 'full'}.jpg"
         if path.exists():
-            return path
+            return self._confined(path)
         full = Image.open(self.frame_jpeg(ref.frame_id, None))
         mx, my = row["w"] * CROP_MARGIN, row["h"] * CROP_MARGIN
         left, top = max(0, int(row["x"] - mx)), max(0, int(row["y"] - my))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -22,6 +23,16 @@ COOKIE = "framesift_token"
 HEADER = "x-framesift-token"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` resolves (symlinks followed) to a place under ``folder`` (also resolved).
+
+    Media and export files are served from fixed folders of the workspace; a symlink planted there
+    must not hand out a file from elsewhere. A folder that is itself a link (cache/ on a bigger
+    disk) keeps working, because the folder is resolved too.
+    """
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _host_name(host_header: str) -> str:
