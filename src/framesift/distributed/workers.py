@@ -75,7 +75,7 @@ class PredictWorker:
         yield from message_batches(batch, self._predict)
 
     def _predict(self, task: dict[str, Any]) -> Handler:
-        from framesift.distributed.predict_adapter import predict_frames
+        from framesift.predict.video import predict_frames
 
         todo = [(int(i), int(k)) for i, k in task["targets"]]
         results = predict_frames(task["path"], todo, self.predictor, self.batch_size, task["width"], task["height"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,42 +112,54 @@ def predict_videos(
 
 
 def _predict_video(workspace, predictor, task, video, todo, batch_size, progress) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    width, height = int(video["width"]), int(video["height"])
+    classification = predictor.task_type == "classification"
+    frames = boxes = 0
+    for ids, predictions in predict_frames(video["path"], todo, predictor, batch_size,
+                                           int(video["width"]), int(video["height"])):
+        boxes += store_predictions(workspace.catalog, task, zip(ids, predictions, strict=True),
+                                   classification=classification)
+        frames += len(ids)
+        progress.update(len(ids))
+    return frames, boxes
+
+
+def predict_frames(
+    path: str, todo: Sequence[tuple[int, int]], predictor: Predictor, batch_size: int, width: int, height: int
+) -> Iterator[tuple[list[int], list[FramePrediction]]]:
+    """Yield (frame ids, predictions in display pixels) per batch for the (frame id, frame index) targets.
+
+    No catalog access, so the Ray engine runs it on workers and stores the batches on the driver.
+    Raises VideoError when target frames cannot be decoded (batches yielded before stay valid).
+    """
     in_w, in_h = predictor.input_size(width, height)
     sx, sy = width / in_w, height / in_h
-    classification = predictor.task_type == "classification"
     wanted = iter(todo)
-    target = next(wanted)
+    target = next(wanted, None)
     ids: list[int] = []
     images: list[np.ndarray] = []
-    frames = boxes = 0
+    done = 0
 
-    def flush() -> int:
-        predictions: list[FramePrediction] = predictor.predict(images)
-        scaled = [p.scaled(sx, sy) for p in predictions]
-        n = store_predictions(workspace.catalog, task, zip(ids, scaled, strict=True), classification=classification)
-        progress.update(len(ids))
-        return n
+    def flush() -> tuple[list[int], list[FramePrediction]]:
+        return list(ids), [p.scaled(sx, sy) for p in predictor.predict(images)]
 
     try:
-        for decoded in iter_frames(video["path"]):
+        for decoded in iter_frames(path):
+            if target is None:
+                break
             if decoded.index < target[1]:
                 continue
             if decoded.index == target[1]:
                 ids.append(target[0])
                 images.append(decoded.to_rgb(in_w, in_h))
                 if len(images) == batch_size:
-                    boxes += flush()
-                    frames += len(ids)
+                    yield flush()
+                    done += len(ids)
                     ids, images = [], []
             target = next(wanted, None)
-            if target is None:
-                break
     except TruncatedVideo as err:
         log.warning("%s", err)
     if images:
-        boxes += flush()
-        frames += len(ids)
-    if target is not None and frames < len(todo):
-        raise VideoError(video["path"], f"{len(todo) - frames} indexed frames could not be decoded again for prediction")
-    return frames, boxes
+        yield flush()
+        done += len(ids)
+    if target is not None and done < len(todo):
+        raise VideoError(path, f"{len(todo) - done} indexed frames could not be decoded again for prediction")
