@@ -117,3 +117,15 @@ def test_a_pipeline_run_stays_unfinished_until_its_frames_and_files_are_written(
     again = ws.catalog.query("SELECT frame_id FROM selections ORDER BY rank")
     assert [r["frame_id"] for r in again] == [r["frame_id"] for r in first]
     assert (ws.root / "selection.json").exists() and (ws.run_dir("run-1") / "selection.csv").exists()
+
+
+def test_a_temp_file_left_in_the_chunk_folder_by_a_kill_goes_with_the_folder(tmp_path, videos):
+    ws = Workspace.open(tmp_path / "ws")
+    ids, _ = register_videos(ws.catalog, discover_videos(str(videos)), SamplingKey(None, None))
+    ingest_videos(ws.catalog, ids)
+    parts = ws.embeddings_dir("pixels") / f"{ids[0]}.parts"
+    parts.mkdir(parents=True)
+    (parts / ".000000.npy.k3j2x_.tmp").write_bytes(b"\x93NUMPY half written")  # atomic write cut by a kill
+    embed_videos(ws, PixelEmbedder(), batch_size=8)
+    assert not parts.exists()
+

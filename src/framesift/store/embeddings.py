@@ -118,10 +118,7 @@ class EmbeddingStore:
             )
             conn.execute("DELETE FROM embedding_chunks WHERE model = ? AND video_id = ?", (self.model, video_id))
         crash_point("embed.finalized")  # 'done' in the catalog, chunk files not deleted yet
-        for row in chunks:
-            _unlink(self.workspace.root / row["path"])
-            _unlink(_ids_path(self.workspace.root / row["path"]))
-        _rmdir(self.root / f"{video_id}.parts")
+        self.drop_leftover_chunks(video_id)  # the whole folder: a killed write may have left a temp file there
         return len(ids)
 
     def drop_leftover_chunks(self, video_id: int) -> None:
@@ -199,8 +196,3 @@ def _ids_path(chunk: Path) -> Path:
 def _unlink(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-
-
-def _rmdir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.rmdir(path)
