@@ -297,3 +297,20 @@ def test_randomized_axes_match_exact_pca():
 def test_unknown_embedder_key_is_refused_at_start(clean):
     with pytest.raises(FramesiftError, match="it has: pixels"):
         create_app(clean.workspace.root, embedder="efficientnet_lite0")
+
+
+def test_score_curves_for_the_bulk_timeline(client, clean):
+    """Analytics timelines (any stored score) come back per video in frame order, for the strip's curve."""
+    catalog = clean.workspace.catalog
+    video_id, frames = catalog.query("SELECT id FROM videos ORDER BY id")[0][0], None
+    frames = catalog.query("SELECT id, frame_index FROM frames WHERE video_id = ? ORDER BY frame_index", (video_id,))
+    with catalog.transaction() as conn:
+        conn.executemany("INSERT INTO scores (task, name, frame_id, value) VALUES ('analytics', 'face_count', ?, ?)",
+                         [(r[0], float(r[1] % 3)) for r in frames[::2]])
+    assert client.get("/api/score-names").json() == ["analytics/face_count"]
+    body = client.get(f"/api/videos/{video_id}/series", params={"score": "analytics/face_count"}).json()
+    assert body["frame_index"] == [r[1] for r in frames[::2]]
+    assert body["value"] == [float(r[1] % 3) for r in frames[::2]]
+    assert client.get(f"/api/videos/{video_id}/series", params={"score": "nope/none"}).status_code == 404
+    assert client.get(f"/api/videos/{video_id}/series", params={"score": "noslash"}).status_code == 400
+    assert client.get("/api/videos/999999/series", params={"score": "analytics/face_count"}).status_code == 404

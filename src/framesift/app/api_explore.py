@@ -293,6 +293,31 @@ def strip(video_id: int, request: Request, concept_id: int | None = None) -> dic
             "score": [None if not np.isfinite(s) else round(float(s), 3) for s in scores]}
 
 
+@router.get("/score-names")
+def score_names(request: Request) -> list[str]:
+    """Every stored per-frame score as 'task/name' (predictions, analytics timelines, concepts)."""
+    rows = state_of(request).catalog.query("SELECT DISTINCT task, name FROM scores ORDER BY task, name")
+    return [f"{r[0]}/{r[1]}" for r in rows]
+
+
+@router.get("/videos/{video_id}/series")
+def series(video_id: int, request: Request, score: str = Query(..., max_length=300)) -> dict[str, Any]:
+    """One score over a video's frames in time order (the analytics timelines, shown under the strip)."""
+    state = state_of(request)
+    _video_frames(state, video_id)
+    task, sep, name = score.partition("/")
+    if not sep or not task or not name:
+        raise FramesiftError(f"score {score!r}: expected TASK/NAME, e.g. analytics/face_count")
+    rows = state.catalog.query(
+        "SELECT f.frame_index, f.time_s, s.value FROM scores s JOIN frames f ON f.id = s.frame_id "
+        "WHERE s.task = ? AND s.name = ? AND f.video_id = ? ORDER BY f.frame_index",
+        (task, name, video_id))
+    if not rows and state.catalog.query_one("SELECT 1 FROM scores WHERE task = ? AND name = ?", (task, name)) is None:
+        raise NotFound(f"score {score} does not exist")
+    return {"video_id": video_id, "score": score, "frame_index": [r[0] for r in rows],
+            "time_s": [r[1] for r in rows], "value": [r[2] for r in rows]}
+
+
 @router.get("/tasks")
 def tasks(request: Request) -> list[dict[str, Any]]:
     return [dict(r) for r in state_of(request).catalog.query(

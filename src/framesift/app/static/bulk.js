@@ -50,6 +50,47 @@ function drawStrip() {
   ctx.strokeRect(x(lo), 1, Math.max(2, x(hi + 1) - x(lo)), canvas.height - 2);
 }
 
+async function loadCurveNames() {
+  const names = await FS.api("/api/score-names");
+  const select = $("curve");
+  for (const name of names) {
+    const option = document.createElement("option");
+    option.value = option.textContent = name;
+    select.appendChild(option);
+  }
+}
+
+async function loadCurve() {
+  const name = $("curve").value;
+  B.curve = name && B.video ? await FS.api(`/api/videos/${B.video.id}/series?score=${encodeURIComponent(name)}`) : null;
+  drawCurve();
+}
+
+function drawCurve() {
+  // One score over the whole video on the strip's frame axis, scaled to its own min..max.
+  const canvas = $("curve-canvas");
+  canvas.hidden = !B.curve;
+  if (!B.curve || !B.video) { $("curve-text").textContent = ""; return; }
+  canvas.width = Math.max(300, Math.round($("strip").getBoundingClientRect().width));
+  const ctx = canvas.getContext("2d");
+  const v = B.video, span = Math.max(1, v.last_frame - v.first_frame + 1);
+  const values = B.curve.value;
+  const lo = Math.min(...values), hi = Math.max(...values);
+  $("curve-text").textContent = values.length ? `${values.length} values, ${lo.toFixed(3)}–${hi.toFixed(3)}` : "no values for this video";
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = "#f7f8fa";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#2f6fde";
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  B.curve.frame_index.forEach((f, i) => {
+    const px = ((f - v.first_frame) / span) * canvas.width;
+    const py = canvas.height - 4 - ((values[i] - lo) / Math.max(1e-12, hi - lo)) * (canvas.height - 8);
+    if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+  });
+  ctx.stroke();
+}
+
 async function loadGrid() {
   const [lo, hi] = range();
   const n = Math.max(1, Math.min(1000, Number($("count").value) || 48));
@@ -121,7 +162,7 @@ async function chooseVideo(id, at = null) {
   B.video = B.videos.find((v) => v.id === id) || B.videos[0];
   $("video").value = B.video.id;
   for (const el of [$("lo"), $("hi")]) { el.min = B.video.first_frame; el.max = B.video.last_frame; }
-  await loadStrip();
+  await Promise.all([loadStrip(), loadCurve()]);
   if (at !== null) await setRange(at - 60, at + 60);
   else await setRange(B.video.first_frame, B.video.last_frame);
 }
@@ -145,6 +186,9 @@ async function chooseVideo(id, at = null) {
   $("hi").onchange = loadGrid;
   $("count").onchange = loadGrid;
   $("mode").onchange = loadGrid;
+  await loadCurveNames();
+  if (FS.params.get("curve")) $("curve").value = FS.params.get("curve");
+  $("curve").onchange = loadCurve;
   $("order").onchange = loadGrid;
   $("prev").onclick = () => shiftWindow(-1);
   $("next").onclick = () => shiftWindow(1);
@@ -159,7 +203,7 @@ async function chooseVideo(id, at = null) {
   });
   document.addEventListener("fs:concept", () => { loadStrip(); loadGrid(); });
   document.addEventListener("fs:saved", () => { $("saved").textContent = FS.pending ? `saving ${FS.pending}…` : "all labels saved"; });
-  window.addEventListener("resize", drawStrip);
+  window.addEventListener("resize", () => { drawStrip(); drawCurve(); });
   const video = Number(FS.params.get("video")) || null;
   const at = FS.params.get("at");
   await chooseVideo(video, at !== null ? Number(at) : null);
