@@ -241,3 +241,17 @@ def test_templates_import_cleanly(setup):
             path.write_text(json.dumps(content))
         notes = sync_lightly_dir(ws, tmp)
         assert any("ldet" in n for n in notes) and any("metadata" in n for n in notes)
+
+
+@pytest.mark.parametrize("field, value", [("frame_index", []), ("frame_index", "7b"), ("pts", [1]), ("pts", "x"),
+                                          ("frame_index", float("inf"))])
+def test_identity_fields_of_the_wrong_type_make_an_unmatched_image(setup, tmp_path, field, value):
+    """Found by a 1000-example session: a list as frame_index crashed the frame matcher with a TypeError."""
+    ws, exports = setup
+    _, tasks = _templates(exports)
+    tasks[0]["data"][field] = value
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    message = check_user_error(lambda: import_labels(ws.catalog, tmp_path / "tasks.json", fmt="labelstudio"))
+    assert message is not None and "1 of 3 images match no frame" in message and field in message
+    summary = import_labels(ws.catalog, tmp_path / "tasks.json", fmt="labelstudio", allow_unmatched=True)
+    assert len(summary.unmatched) == 1 and summary.boxes == 2 and summary.frame_labels == 2  # the other two tasks

@@ -89,7 +89,12 @@ class FrameMatcher:
             if len(exts) != 1:
                 return f"video {video!r} " + ("not in the catalog" if not exts else "is ambiguous; add video_ext")
             ext = exts[0]
-        return self._frame(video, str(ext), int(identity["frame_index"]), identity.get("pts"))
+        try:  # identity fields come from a file a person may have edited
+            frame_index = int(identity["frame_index"])
+            pts = None if identity.get("pts") is None else int(identity["pts"])
+        except (TypeError, ValueError, OverflowError):
+            return f"frame_index {identity['frame_index']!r} and pts {identity.get('pts')!r} must be integers"
+        return self._frame(video, str(ext), frame_index, pts)
 
     def _by_name(self, name: str) -> FrameRef | str:
         parsed = parse_frame_stem(name)
