@@ -80,7 +80,7 @@ def test_lazy_coverage_is_exact_and_prunes_work():
     picks = np.random.default_rng(1).choice(len(x), 200, replace=False)
     cov.add_centers(x[picks])
     cov.refresh_all()
-    truth = np.sqrt(np.maximum(2.0 - 2.0 * (index.X @ x[picks].T), 0.0)).min(axis=1)
+    truth = np.sqrt(np.maximum(2.0 - 2.0 * (x[index.src_rows] @ x[picks].T), 0.0)).min(axis=1)
     assert np.allclose(cov.mind, truth, atol=1e-3)  # sqrt(2 - 2 cos) in float32 near 0
     assert cov.pairs_exact < 0.5 * len(x) * len(picks)
 

@@ -35,8 +35,9 @@ _CHUNK = 32768  # rows per chunk when streaming over (possibly memory-mapped) em
 class BlockIndex:
     """Rows of the embedding matrix reordered so that blocks and sub-blocks are contiguous slices."""
 
-    rows: np.ndarray  # (n,) source row at each sorted position
-    X: np.ndarray  # (n, d) float32 unit rows in sorted order (the one full-precision working copy)
+    rows: np.ndarray  # (n,) id of the row at each sorted position (source row unless remapped)
+    source: np.ndarray  # (N, d) the embedding matrix (unit rows; float16/memmap allowed), not copied
+    src_rows: np.ndarray  # (n,) source row at each sorted position
     starts: np.ndarray  # (M + 1,) block boundaries into sorted positions
     centroids: np.ndarray  # (M, r + 1) float32 block centroids in lower-bound coordinates
     radius: np.ndarray  # (M,) float32 block radius in lower-bound coordinates
@@ -61,38 +62,46 @@ class BlockIndex:
         pos[self.rows] = np.arange(len(self.rows))
         return pos
 
+    def vectors(self, pos: np.ndarray | int) -> np.ndarray:
+        """float32 unit vectors of the rows at sorted positions ``pos`` (gathered from the source)."""
+        return np.asarray(self.source[self.src_rows[pos]], dtype=np.float32)
+
     def lower_bound_coords(self, vecs: np.ndarray) -> np.ndarray:
         """Lower-bound coordinates of unit vectors (queries or picks), see module docstring."""
-        return lower_bound_coords(np.atleast_2d(vecs), self.lb_mean, self.lb_basis)
+        if not hasattr(self, "_lb_shift"):
+            self._lb_shift = self.lb_mean @ self.lb_basis
+        return lower_bound_coords(np.atleast_2d(vecs), self.lb_mean, self.lb_basis, self._lb_shift)
 
 
-def lower_bound_coords(vecs: np.ndarray, mean: np.ndarray, basis: np.ndarray) -> np.ndarray:
+def lower_bound_coords(
+    vecs: np.ndarray, mean: np.ndarray, basis: np.ndarray, shift: np.ndarray | None = None
+) -> np.ndarray:
     """``[P^T (x - mu), |(I - P P^T)(x - mu)|]`` per row, without materialising ``x - mu``."""
     x = np.asarray(vecs, dtype=np.float32)
+    z = x @ basis  # contiguous output keeps this on the BLAS path
+    z -= mean @ basis if shift is None else shift
     out = np.empty((len(x), basis.shape[1] + 1), dtype=np.float32)
-    z = out[:, :-1]
-    np.matmul(x, basis, out=z)
-    z -= mean @ basis
+    out[:, :-1] = z
     centred2 = np.einsum("ij,ij->i", x, x) - 2.0 * (x @ mean) + float(mean @ mean)
     out[:, -1] = np.sqrt(np.maximum(centred2 - np.einsum("ij,ij->i", z, z), 0.0))
     return out
 
 
-def _as_f32_unit(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """float32 unit rows (inputs are unit by contract; this only copies/normalises if needed).
+def _unit_source(embeddings: np.ndarray) -> np.ndarray:
+    """The embeddings themselves when their rows are unit (the contract), else a normalised float32 copy.
 
-    With ``out`` the rows are written there; otherwise a float32 unit input is returned as is.
+    Checked on a sample of rows plus a full pass in chunks only if the sample is off.
     """
-    if out is None:
-        out = block if (isinstance(block, np.ndarray) and block.dtype == np.float32) else np.asarray(block, np.float32)
-    else:
-        out[...] = block
-    norms = np.sqrt(np.einsum("ij,ij->i", out, out))
-    if np.abs(norms - 1.0).max(initial=0.0) > 1e-4:
-        if out is block or not out.flags.writeable:
-            out = np.array(out, dtype=np.float32)
+    n = embeddings.shape[0]
+    probe = np.asarray(embeddings[:: max(1, n // 2048)], dtype=np.float32)
+    if np.abs(np.einsum("ij,ij->i", probe, probe) - 1.0).max(initial=0.0) <= 1e-3:
+        return embeddings
+    out = np.empty(embeddings.shape, dtype=np.float32)
+    for lo in range(0, n, _CHUNK):
+        part = np.asarray(embeddings[lo : lo + _CHUNK], dtype=np.float32)
+        norms = np.sqrt(np.einsum("ij,ij->i", part, part))
         norms[norms == 0] = 1.0
-        out /= norms[:, None]
+        out[lo : lo + _CHUNK] = part / norms[:, None]
     return out
 
 
@@ -106,7 +115,8 @@ def _group_sums(x: np.ndarray, labels: np.ndarray, m: int) -> tuple[np.ndarray, 
 
 def _pca_basis(embeddings: np.ndarray, rows: np.ndarray, dims: int, rng: np.random.Generator):
     sample = np.sort(rng.choice(rows, size=min(len(rows), 20000), replace=False))
-    s = _as_f32_unit(embeddings[sample])
+    s = np.array(embeddings[sample], dtype=np.float32)
+    s /= np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12)
     mean = s.mean(axis=0)
     s -= mean
     _, vecs = np.linalg.eigh(s.T @ s)  # (d, d): cheaper than an SVD of the sample
@@ -124,9 +134,40 @@ def _nearest(z: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return out
 
 
-def _kmeans(z: np.ndarray, m: int, rng: np.random.Generator, iters: int = 8) -> np.ndarray:
+def _nearest_tree(z: np.ndarray, centers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Nearest center via two levels (groups of centers, then centers of the row's group).
+
+    About sqrt(M) times cheaper than comparing every row with all M centers; the answer can
+    miss the true nearest center near group borders, which only makes a block a little wider.
+    """
+    m = len(centers)
+    if m <= 64:
+        return _nearest(z, centers)
+    g = int(np.ceil(np.sqrt(m)))
+    group_centers = _kmeans(centers, g, rng, sample_size=m)
+    group_of_center = _nearest(centers, group_centers)
+    group_of_row = _nearest(z, group_centers)
+    out = np.empty(len(z), dtype=np.int32)
+    order = np.argsort(group_of_row, kind="stable")
+    bounds = np.searchsorted(group_of_row[order], np.arange(g + 1))
+    for j in range(g):
+        members = np.flatnonzero(group_of_center == j)
+        rows = order[bounds[j] : bounds[j + 1]]
+        if len(rows) == 0:
+            continue
+        if len(members) == 0:  # empty group: fall back to all centers
+            out[rows] = _nearest(z[rows], centers)
+        else:
+            out[rows] = members[_nearest(z[rows], centers[members])]
+    return out
+
+
+def _kmeans(
+    z: np.ndarray, m: int, rng: np.random.Generator, iters: int = 8, sample_size: int | None = None
+) -> np.ndarray:
     """Lloyd iterations on a sample; returns centers. Cheap: only the partition quality matters."""
-    sample = z[rng.choice(len(z), size=min(len(z), max(20 * m, 20000)), replace=False)]
+    size = sample_size if sample_size is not None else max(20 * m, 20000)
+    sample = z[rng.choice(len(z), size=min(len(z), size), replace=False)]
     centers = sample[rng.choice(len(sample), size=m, replace=False)].copy()
     for _ in range(iters):
         sums, counts = _group_sums(sample, _nearest(sample, centers), m)
@@ -201,29 +242,27 @@ def build_block_index(
     sharing all keys (e.g. a BALANCE class) form contiguous runs ("segments").
     """
     rows = np.arange(embeddings.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
-    n, d = len(rows), embeddings.shape[1]
+    n = len(rows)
     if n == 0:
         raise ValueError("build_block_index needs at least one row")
     rng = np.random.default_rng(seed)
-    mean, basis = _pca_basis(embeddings, rows, min(lb_dims, d), rng)
+    mean, basis = _pca_basis(embeddings, rows, min(lb_dims, embeddings.shape[1]), rng)
 
     # Lower-bound coordinates of all rows; the first ``cluster_dims`` of them (the leading
     # PCA directions) drive the clustering: cheap, and close to the distances that matter.
+    source = _unit_source(embeddings)
     A = np.empty((n, basis.shape[1] + 1), dtype=np.float32)
-    contiguous = bool(len(rows) == embeddings.shape[0])
-    normalise = False  # whether the input rows need normalising (they should not)
+    contiguous = bool(len(rows) == source.shape[0])
     for lo in range(0, n, _CHUNK):
-        part = embeddings[lo : lo + _CHUNK] if contiguous else embeddings[rows[lo : lo + _CHUNK]]
-        unit = _as_f32_unit(part)
-        normalise |= unit is not part and unit.dtype == part.dtype
-        A[lo : lo + _CHUNK] = lower_bound_coords(unit, mean, basis)
+        part = source[lo : lo + _CHUNK] if contiguous else source[rows[lo : lo + _CHUNK]]
+        A[lo : lo + _CHUNK] = lower_bound_coords(part, mean, basis)
 
     m = max(1, round(n / block_size))
     if m == 1:
         labels = np.zeros(n, dtype=np.int64)
     else:
         z = np.ascontiguousarray(A[:, : min(cluster_dims, A.shape[1] - 1)])
-        labels = _nearest(z, _kmeans(z, m, rng))
+        labels = _nearest_tree(z, _kmeans(z, m, rng), rng)
         labels = _split_oversized(labels, z, 4 * block_size)
         del z
     _, labels = np.unique(labels, return_inverse=True)
@@ -248,20 +287,14 @@ def build_block_index(
         block_subs[b + 1] = next_sub
     sub_starts = np.concatenate([[0], np.cumsum(np.bincount(sub_of, minlength=next_sub))]).astype(np.int64)
 
-    # The full-precision working copy, gathered once in final order.
-    X = np.empty((n, d), dtype=np.float32)
-    for lo in range(0, n, _CHUNK):
-        if normalise or embeddings.dtype != np.float32:
-            _as_f32_unit(embeddings[rows[lo : lo + _CHUNK]], out=X[lo : lo + _CHUNK])
-        else:
-            np.take(embeddings, rows[lo : lo + _CHUNK], axis=0, out=X[lo : lo + _CHUNK])
     centroids, radius, _ = _centroids_radii(A, starts)
     sub_centroids, sub_radius, to_sub = _centroids_radii(A, sub_starts)
     # Rounding slack so that the triangle-inequality tests stay conservative in float32.
     slack = np.float32(1e-4)
     return BlockIndex(
-        rows=rows,
-        X=X,
+        rows=rows.copy(),
+        source=source,
+        src_rows=rows,
         starts=starts,
         centroids=centroids,
         radius=radius + slack,

@@ -27,6 +27,8 @@ from .blocks import BlockIndex
 
 _SLACK = np.float32(2e-4)  # float32 rounding slack: keeps every lower bound conservative
 _FAR = np.float32(2.0 + 1e-3)
+_CHUNK_PICKS = 64  # above this many picks, a block is screened chunk by chunk
+_VIEW_FRACTION = 0.6  # screen the whole block (views) when the hit sub-blocks hold more of it
 _WARM_START_PICKS = 8  # a block absorbing at least this many picks warms its bounds up first  # unit vectors are never further apart: stands in for "unknown / inf"
 
 
@@ -54,7 +56,7 @@ class Coverage:
 
     def __init__(self, index: BlockIndex, capacity: int = 1024, cap: float = np.inf):
         self.index = index
-        n, d = index.X.shape
+        n, d = len(index.rows), index.source.shape[1]
         m = index.n_blocks
         self.cap = np.float32(cap)
         self.mind = np.full(n, np.inf, dtype=np.float32)
@@ -123,9 +125,9 @@ class Coverage:
     def refresh(self, b: int) -> bool:
         """Absorb the picks block ``b`` has not seen; returns True when some distance went down.
 
-        Both bound tests are one matrix product each: with ``c~ = [c, |c|^2, 1]`` (pick side,
-        stored at add time) and ``x~ = [-2x, 1, |x|^2 - t^2]`` (row side), ``c~ . x~ < 0`` is
-        exactly ``|c - x| < t`` in lower-bound coordinates.
+        The sub-block test is one matrix product: with ``c~ = [c, |c|^2, 1]`` (pick side, stored
+        at add time) and ``x~ = [-2x, 1, |x|^2 - t^2]``, ``c~ . x~ < 0`` is exactly
+        ``|c - x| < t`` in lower-bound coordinates. The row test is a product plus one compare.
         """
         first, last = int(self.applied[b]), self.n_centers
         if first >= last:
@@ -153,16 +155,47 @@ class Coverage:
         if len(subs) == 0:
             self.bound[b] = self.sub_bound[s_lo:s_hi].max()
             return False
-        keep = hit[:, subs].any(axis=1)
-        ids, caug = ids[keep], caug[keep]
-        # Rows of the hit sub-blocks (contiguous runs).
+        keep = np.flatnonzero(hit[:, subs].any(axis=1))
+        ids, caug, hit = ids[keep], caug[keep], hit[keep]
+        if len(ids) <= _CHUNK_PICKS:
+            changed = self._screen(b, subs, ids, caug)
+        else:
+            # Many picks: screening each against the rows of every sub-block any of them hits
+            # would mostly be wasted. Picks sorted by their nearest sub-block, in chunks, meet
+            # only the sub-blocks their chunk hits.
+            order = np.argsort(np.argmin(np.where(hit, gap[keep], np.inf), axis=1), kind="stable")
+            changed = False
+            for chunk in np.array_split(order, int(np.ceil(len(order) / _CHUNK_PICKS))):
+                chunk_subs = np.flatnonzero(hit[chunk].any(axis=0))
+                changed |= self._screen(b, chunk_subs, ids[chunk], caug[chunk])
+        self.bound[b] = self.sub_bound[s_lo:s_hi].max()
+        return changed
+
+    def _screen(self, b: int, subs: np.ndarray, ids: np.ndarray, caug: np.ndarray) -> bool:
+        """Lower-bound screening of picks ``ids`` against the rows of sub-blocks ``subs`` (local
+        numbers in block ``b``), exact distances where the bound cannot decide, new bounds."""
+        idx = self.index
+        s_lo = int(idx.block_subs[b])
+        lo, hi = int(idx.starts[b]), int(idx.starts[b + 1])
         starts = idx.sub_starts[s_lo + subs]
         lens = idx.sub_starts[s_lo + subs + 1] - starts
-        offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
-        pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
-        # Row test: lower-bound distance below the row's current distance (plus rounding slack).
-        cur = np.minimum(np.minimum(self.mind[pos], self.cap), _FAR) + _SLACK
-        need = (caug @ _row_side(self._row_aug(pos), cur).T) < 0.0
+        if lens.sum() > _VIEW_FRACTION * (hi - lo):
+            # Most of the block is hit: screen the whole block through views (no gathers).
+            subs = np.arange(int(idx.block_subs[b + 1]) - s_lo)
+            pos = np.arange(lo, hi)
+            offsets = idx.sub_starts[s_lo : s_lo + len(subs)] - lo
+            a_rows, a2, mind = idx.A[lo:hi], self._a2[lo:hi], self.mind[lo:hi]
+        else:
+            offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
+            pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+            a_rows, a2, mind = idx.A[pos], self._a2[pos], self.mind[pos]
+        # Row test, |c - x|^2 = |c|^2 + |x|^2 - 2 c.x < (current distance + slack)^2, as one
+        # matrix product and one comparison.
+        cur = np.minimum(np.minimum(mind, self.cap), _FAR) + _SLACK
+        g = caug[:, :-2] @ a_rows.T
+        g *= -2.0
+        g += caug[:, -2:-1]
+        need = g < (np.square(cur) - a2)[None, :]
         self.pairs_screened += need.size
         rows_need = np.flatnonzero(need.any(axis=0))
         changed = False
@@ -173,14 +206,18 @@ class Coverage:
         self.sub_bound[s_lo + subs] = np.maximum.reduceat(mind, offsets)
         reach_rows = np.minimum(np.minimum(mind, self.cap), _FAR) + idx.to_sub[pos]
         self.sub_reach[s_lo + subs] = np.maximum.reduceat(reach_rows, offsets)
-        self.bound[b] = self.sub_bound[s_lo:s_hi].max()
         return changed
 
     def _warm_start(self, s_lo: int, s_hi: int, ids: np.ndarray, gap: np.ndarray, reach: np.ndarray) -> None:
         """Exact distances of every row to its sub-block's nearest pick (lower-bound coordinates)."""
         idx = self.index
-        near = np.argmin(gap + np.square(reach)[None, :], axis=0)  # per sub-block
-        hit = np.flatnonzero((gap < 0.0).any(axis=0))
+        d2 = gap + np.square(reach)[None, :]  # squared lower-bound distance pick -> centre
+        near = np.argmin(d2, axis=0)  # per sub-block
+        # Only sub-blocks whose distances are still unknown (never reached, or only "far"), and
+        # whose nearest pick can actually be within the cap.
+        unknown = self.sub_bound[s_lo:s_hi] >= min(self.cap, _FAR)
+        close = d2[near, np.arange(s_hi - s_lo)] < np.square(min(self.cap, _FAR))
+        hit = np.flatnonzero(unknown & close & (gap < 0.0).any(axis=0))
         if len(hit) == 0:
             return
         uniq, which = np.unique(near[hit], return_inverse=True)
@@ -189,7 +226,7 @@ class Coverage:
         offsets = np.concatenate([[0], np.cumsum(lens)[:-1]])
         pos = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
         col = np.repeat(which, lens)
-        dots = idx.X[pos] @ self.centers[ids[uniq]].T
+        dots = idx.vectors(pos) @ self.centers[ids[uniq]].T
         self.pairs_exact += dots.size
         d = np.sqrt(np.maximum(2.0 - 2.0 * dots[np.arange(len(pos)), col], 0.0))
         self.mind[pos] = np.minimum(self.mind[pos], d)
@@ -197,14 +234,6 @@ class Coverage:
         self.sub_bound[s_lo + hit] = np.maximum.reduceat(mind, offsets)
         reach_rows = np.minimum(np.minimum(mind, self.cap), _FAR) + idx.to_sub[pos]
         self.sub_reach[s_lo + hit] = np.maximum.reduceat(reach_rows, offsets)
-
-    def _row_aug(self, pos: np.ndarray) -> np.ndarray:
-        """[x, |x|^2] of the rows at ``pos`` in lower-bound coordinates."""
-        a = self.index.A[pos]
-        out = np.empty((len(pos), a.shape[1] + 1), dtype=np.float32)
-        out[:, :-1] = a
-        out[:, -1] = self._a2[pos]
-        return out
 
     def _exact_update(self, pos: np.ndarray, rows_need: np.ndarray, need: np.ndarray, ids: np.ndarray) -> bool:
         """Exact distances for the (row, pick) pairs that survived screening; returns True if any shrank.
@@ -218,7 +247,7 @@ class Coverage:
         for group in np.array_split(rows_need, n_groups):
             picks = ids[need[:, group].any(axis=1)]
             rows = pos[group]
-            d2 = 2.0 - 2.0 * (self.index.X[rows] @ self.centers[picks].T)
+            d2 = 2.0 - 2.0 * (self.index.vectors(rows) @ self.centers[picks].T)
             new = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
             self.pairs_exact += d2.size
             old = self.mind[rows]

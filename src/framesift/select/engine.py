@@ -37,6 +37,7 @@ from .objectives import (
     typicality_objective,
     weights_objective,
 )
+from .threads import single_blas_thread
 from .types import SelectionInputs, SelectionResult
 from .units import Units, make_units
 
@@ -254,33 +255,34 @@ def select(
     stop = ""
     total = budget if budget is not None else len(cand)
     step = max(1, total // 100)
-    while True:
-        if budget is not None and len(picks) >= budget:
-            stop = budget_reason
-            break
-        pos = greedy.next_pick()
-        if pos is None:
-            stop = _exhausted_reason(greedy, plan, config, budget, len(cand))
-            break
-        d, b = greedy.objectives_at(pos)
-        last_pos = pos
-        c = greedy.commit(pos)
-        picks.append(c)
-        if d is not None:
-            div_obj.append(d)
-        bal_obj.append(b)
-        if constraints.active:
-            block_units(constraints.blocked_by(int(cand[c])))
-        if progress is not None and (len(picks) % step == 0):
-            progress(len(picks), total)
-        hit = None
-        for j, (label, values, limit) in enumerate(plan.max_sums):
-            sums[j] += float(values[c])
-            if sums[j] >= limit and hit is None:
-                hit = label
-        if hit is not None:
-            stop = f"{hit.split('(')[0]} stopping_condition_max_sum"
-            break
+    with single_blas_thread():
+        while True:
+            if budget is not None and len(picks) >= budget:
+                stop = budget_reason
+                break
+            pos = greedy.next_pick()
+            if pos is None:
+                stop = _exhausted_reason(greedy, plan, config, budget, len(cand))
+                break
+            d, b = greedy.objectives_at(pos)
+            last_pos = pos
+            c = greedy.commit(pos)
+            picks.append(c)
+            if d is not None:
+                div_obj.append(d)
+            bal_obj.append(b)
+            if constraints.active:
+                block_units(constraints.blocked_by(int(cand[c])))
+            if progress is not None and (len(picks) % step == 0):
+                progress(len(picks), total)
+            hit = None
+            for j, (label, values, limit) in enumerate(plan.max_sums):
+                sums[j] += float(values[c])
+                if sums[j] >= limit and hit is None:
+                    hit = label
+            if hit is not None:
+                stop = f"{hit.split('(')[0]} stopping_condition_max_sum"
+                break
     if progress is not None:
         progress(len(picks), total)
     last_distance = _exact_distance(diversity, last_pos) if diversity is not None and last_pos is not None else None
@@ -293,7 +295,7 @@ def _exact_distance(div: DiversityTerm, pos: int) -> float | None:
     before = cov.n_centers - 1
     if before <= 0:
         return None
-    d2 = 2.0 - 2.0 * (cov.centers[:before] @ div.index.X[pos])
+    d2 = 2.0 - 2.0 * (cov.centers[:before] @ div.index.vectors(pos))
     return float(np.sqrt(max(float(d2.min()), 0.0)))
 
 

@@ -239,7 +239,7 @@ class Greedy:
             term.add(cand)
         div = self.div
         if div is not None:
-            div.coverage.add_centers(div.index.X[pos])
+            div.coverage.add_centers(div.index.vectors(pos))
             if not div.lazy:  # scores of stale rows would not be upper bounds: update everything now
                 stale = np.flatnonzero(div.coverage.applied < div.coverage.n_centers)
                 for b in stale.tolist():

@@ -28,6 +28,7 @@ from .blocks import BlockIndex, build_block_index
 from .coverage import Coverage
 from .greedy import DiversityTerm, Greedy
 from .objectives import FLOOR, weights_objective
+from .threads import single_blas_thread
 
 _BRUTE_FORCE_PAIRS = 2e8  # covering_radius computes all pairs below this many
 AUTO_CAP_MIN_ROWS = 100_000  # below this, "auto" means exact (no cap): it is fast enough
@@ -55,15 +56,16 @@ def estimate_cap(index: BlockIndex, k: int, *, seed: int = 0) -> float:
     k_pilot = min(k, len(med) // 2)
     if k_pilot < 2:
         return float("inf")
-    pilot = build_block_index(index.X[med], seed=seed)
+    pilot = build_block_index(index.vectors(med), seed=seed)
     coverage = Coverage(pilot, capacity=k_pilot)
     greedy = Greedy(np.zeros(len(med)), diversity=DiversityTerm("DIVERSITY", 1.0, pilot, coverage))
-    for _ in range(k_pilot):
-        pos = greedy.next_pick()
-        if pos is None:
-            break
-        greedy.commit(pos)
-    greedy.refresh_all()
+    with single_blas_thread():
+        for _ in range(k_pilot):
+            pos = greedy.next_pick()
+            if pos is None:
+                break
+            greedy.commit(pos)
+        greedy.refresh_all()
     return AUTO_CAP_MARGIN * float(coverage.mind.max())
 
 
@@ -132,15 +134,17 @@ def kcenter_greedy(
         greedy = Greedy(fixed, diversity=DiversityTerm("DIVERSITY", 1.0, index, coverage))
         picks = np.empty(k, dtype=np.int64)
         done = k
-        for i in range(k):
-            pos = greedy.next_pick()
-            if pos is None:
-                done = i
-                break
-            picks[i] = greedy.commit(pos)
-            if progress is not None and (i + 1) % max(1, k // 100) == 0:
-                progress(i + 1, k)
-        if cap != "auto" or net_complete(greedy):
+        with single_blas_thread():
+            for i in range(k):
+                pos = greedy.next_pick()
+                if pos is None:
+                    done = i
+                    break
+                picks[i] = greedy.commit(pos)
+                if progress is not None and (i + 1) % max(1, k // 100) == 0:
+                    progress(i + 1, k)
+            complete = cap != "auto" or net_complete(greedy)
+        if complete:
             return cand[picks[:done]]
         limit *= AUTO_CAP_RETRY  # the estimate was too small: the net did not complete
 
@@ -195,5 +199,6 @@ def covering_radius(embeddings: np.ndarray, picks: np.ndarray, *, seed: int = 0)
     index = build_block_index(embeddings, seed=seed)
     coverage = Coverage(index, capacity=len(picks))
     coverage.add_centers(centers)
-    coverage.refresh_all()
+    with single_blas_thread():
+        coverage.refresh_all()
     return float(coverage.mind.max())
