@@ -103,6 +103,11 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
     summary.notes.extend(import_lightly_sources(workspace, source, settings.lightly_dir,
                                                 allow_unmatched=settings.allow_unmatched))
 
+    if config.worker.enable_training:  # LightlyOne's enable_training: fine-tune on these frames, embed with it
+        from framesift.train.ssl import fine_tuned_config
+
+        config = fine_tuned_config(workspace, config, summary.notes, summary.timings)
+        settings = config.framesift
     start = time.perf_counter()
     embedder = get_embedder(settings.embedder, **_embedder_options(config))
     if settings.engine == "ray":
