@@ -43,7 +43,7 @@ LIGHTLY_WORKER_KEYS_IGNORED = frozenset(
 )
 LIGHTLY_DATASOURCE_KEYS_IGNORED = frozenset({"bypass_verify", "enable_datapool_update", "input_expiration"})
 LIGHTLY_CONFIG_SECTIONS = frozenset(
-    {"loader", "model", "trainer", "criterion", "optimizer", "collate", "checkpoint_callback", "summary_callback", "seed"}
+    {"loader", "model", "trainer", "criterion", "optimizer", "collate", "checkpoint_callback", "summary_callback", "seed", "resize"}
 )
 
 
