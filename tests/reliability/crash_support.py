@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from framesift.video import synthetic
+
 CONFIG = """\
 selection_config:
   n_samples: 8
@@ -81,6 +83,15 @@ def cli(args: list[str], *, crash_at: str | None = None, kill_after: float | Non
             proc.kill()
             proc.wait()
     return Result(proc.returncode, out, err, time.monotonic() - start, appeared)
+
+
+def make_videos(folder: Path) -> Path:
+    """The three small clips of the crash tests: 80 frames in all, one clip with hard cuts."""
+    synthetic.static_scene_with_rare_object(folder / "lobby.mp4", n_frames=30, rare_frames=(9, 10, 22),
+                                            size=(64, 48), seed=1)
+    synthetic.multi_shot_video(folder / "street.mp4", shot_lengths=(10, 8, 12), size=(64, 48), seed=2)
+    synthetic.static_scene_with_rare_object(folder / "yard.mkv", n_frames=20, rare_frames=(5,), size=(64, 48), seed=3)
+    return folder
 
 
 def run_args(videos: Path, workspace: Path, config: Path) -> list[str]:

@@ -15,9 +15,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from crash_support import CONFIG, assert_not_corrupt, cli, differences, run_args, run_finished, snapshot
-
-from framesift.video import synthetic
+import crash_support as cs
 
 
 def stage(ws: Path) -> str:
@@ -45,18 +43,14 @@ def stage(ws: Path) -> str:
 
 def main(n: int) -> None:
     root = Path(tempfile.mkdtemp())
-    videos = root / "videos"
-    synthetic.static_scene_with_rare_object(videos / "lobby.mp4", n_frames=30, rare_frames=(9, 10, 22),
-                                            size=(64, 48), seed=1)
-    synthetic.multi_shot_video(videos / "street.mp4", shot_lengths=(10, 8, 12), size=(64, 48), seed=2)
-    synthetic.static_scene_with_rare_object(videos / "yard.mkv", n_frames=20, rare_frames=(5,), size=(64, 48), seed=3)
+    videos = cs.make_videos(root / "videos")
     config = root / "config.yaml"
-    config.write_text(CONFIG)
+    config.write_text(cs.CONFIG)
     # calibrate on warm runs: the first one pays for cold caches and would put many kills after the end
-    runs = [cli(run_args(videos, root / f"unbroken{k}", config), watch=root / f"unbroken{k}" / "catalog.sqlite")
+    runs = [cs.cli(cs.run_args(videos, root / f"unbroken{k}", config), watch=root / f"unbroken{k}" / "catalog.sqlite")
             for k in range(3)]
-    expected = snapshot(root / "unbroken0")["data"]
-    assert all(differences(expected, snapshot(root / f"unbroken{k}")["data"]) == [] for k in (1, 2))
+    expected = cs.snapshot(root / "unbroken0")["data"]
+    assert all(cs.differences(expected, cs.snapshot(root / f"unbroken{k}")["data"]) == [] for k in (1, 2))
     start = sorted(r.appeared_s or 0.0 for r in runs)[1]
     end = min(r.seconds for r in runs[1:])
     print(f"unbroken run {end:.2f} s, catalog created at {start:.2f} s; kills drawn uniformly in between")
@@ -66,15 +60,15 @@ def main(n: int) -> None:
         ws = root / f"ws{seed}"
         where = []
         for _ in range(2):
-            attempt = cli(run_args(videos, ws, config), kill_after=rng.uniform(start, end))
-            assert_not_corrupt(ws)
+            attempt = cs.cli(cs.run_args(videos, ws, config), kill_after=rng.uniform(start, end))
+            cs.assert_not_corrupt(ws)
             kills += attempt.returncode == -9
             where.append(("killed in " if attempt.returncode == -9 else "finished: ") + stage(ws))
-            if run_finished(ws):
+            if cs.run_finished(ws):
                 break
         else:
-            assert cli(run_args(videos, ws, config)).returncode == 0
-        diff = differences(expected, snapshot(ws)["data"])
+            assert cs.cli(cs.run_args(videos, ws, config)).returncode == 0
+        diff = cs.differences(expected, cs.snapshot(ws)["data"])
         equal += not diff
         print(seed, " | ".join(where), "| equal" if not diff else f"| DIFFERS: {diff[:3]}")
     print(f"{kills} kills in {n} workspaces; {equal}/{n} final workspaces equal the unbroken run")

@@ -12,9 +12,16 @@ from __future__ import annotations
 import random
 
 import pytest
-from crash_support import CONFIG, assert_not_corrupt, cli, differences, run_args, run_finished, snapshot
-
-from framesift.video import synthetic
+from crash_support import (
+    CONFIG,
+    assert_not_corrupt,
+    cli,
+    differences,
+    make_videos,
+    run_args,
+    run_finished,
+    snapshot,
+)
 
 CHAINS = {
     # points reached right after a file rename or a commit, and before the next one
@@ -28,11 +35,7 @@ RANDOM_SEEDS = (1, 2, 3)
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("crash")
-    videos = root / "videos"
-    synthetic.static_scene_with_rare_object(videos / "lobby.mp4", n_frames=30, rare_frames=(9, 10, 22),
-                                            size=(64, 48), seed=1)
-    synthetic.multi_shot_video(videos / "street.mp4", shot_lengths=(10, 8, 12), size=(64, 48), seed=2)
-    synthetic.static_scene_with_rare_object(videos / "yard.mkv", n_frames=20, rare_frames=(5,), size=(64, 48), seed=3)
+    videos = make_videos(root / "videos")
     config = root / "config.yaml"
     config.write_text(CONFIG)
     return root, videos, config

@@ -82,30 +82,27 @@ def _templates(exports):
     return coco, tasks
 
 
+def _import_mutated_json(setup, data, fmt: str, template, file_name: str) -> None:
+    """Write a mutation of ``template`` over the export's file and import it like `import-labels`."""
+    ws, exports = setup
+    document = data.draw(mutated(template))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _copy(exports[fmt], tmp)
+        (folder / file_name).write_text(json.dumps(document))
+        check_user_error(lambda: import_labels(ws.catalog, folder / file_name, fmt=fmt,
+                                               allow_unmatched=data.draw(st.booleans())))
+
+
 @FUZZ
 @given(data=st.data())
 def test_mutated_coco_labels_import_or_fail_with_one_line(setup, data):
-    ws, exports = setup
-    coco, _ = _templates(exports)
-    document = data.draw(mutated(coco))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = _copy(exports["coco"], tmp)
-        (folder / "annotations.json").write_text(json.dumps(document))
-        check_user_error(lambda: import_labels(ws.catalog, folder / "annotations.json", fmt="coco",
-                                               allow_unmatched=data.draw(st.booleans())))
+    _import_mutated_json(setup, data, "coco", _templates(setup[1])[0], "annotations.json")
 
 
 @FUZZ
 @given(data=st.data())
 def test_mutated_label_studio_tasks_import_or_fail_with_one_line(setup, data):
-    ws, exports = setup
-    _, tasks = _templates(exports)
-    document = data.draw(mutated(tasks))
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = _copy(exports["labelstudio"], tmp)
-        (folder / "tasks.json").write_text(json.dumps(document))
-        check_user_error(lambda: import_labels(ws.catalog, folder / "tasks.json", fmt="labelstudio",
-                                               allow_unmatched=data.draw(st.booleans())))
+    _import_mutated_json(setup, data, "labelstudio", _templates(setup[1])[1], "tasks.json")
 
 
 XML_VALUES = st.one_of(st.just(""), st.text(max_size=6), st.integers(-5, 10**6).map(str),

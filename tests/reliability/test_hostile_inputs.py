@@ -18,24 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from crash_support import snapshot
+from crash_support import CONFIG, snapshot
 from reliability_corpus import NON_UTF8_NAME, VFR_PTS, build_corpus
 
 from framesift.video.decode import iter_frames, local_path
 from framesift.video.extract import read_frames
 
-CONFIG = """\
-selection_config:
-  n_samples: 12
-  strategies:
-    - input: {type: EMBEDDINGS}
-      strategy: {type: DIVERSITY}
-    - input: {type: METADATA, key: video_name}
-      strategy: {type: BALANCE, distribution: UNIFORM}
-framesift:
-  embedder: pixels
-  embed_batch_size: 16
-"""
 MAX_RSS_MB = 400  # measured 166 MB; the corpus needed 520 MB before frames above 67 MP were refused
 
 
@@ -50,18 +38,28 @@ def _unprivileged_prefix() -> list[str] | None:
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search"] if probe.returncode == 0 else None
 
 
+# The CLI, reporting its own peak RSS (VmHWM) at exit: getrusage would count the pages a forked
+# child shares with the (large) pytest process before it execs.
+CLI_WITH_PEAK_RSS = (
+    "import atexit, os\n"
+    "atexit.register(lambda: open(os.environ['RELIABILITY_HWM_FILE'], 'w').write(\n"
+    "    [line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0]))\n"
+    "from framesift.cli import main\n"
+    "main()\n"
+)
+
+
 def run_cli(folder: Path, workspace: Path, config: Path, prefix: list[str]) -> tuple[int, str, str, float]:
-    """`framesift run` on ``folder``; returns (exit code, stdout, stderr, peak RSS in MB of the process)."""
-    env = dict(os.environ, FRAMESIFT_PROGRESS="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([*prefix, sys.executable, "-c", "from framesift.cli import main; main()", "run",
-                                 "--input", str(folder), "--out", str(workspace), "--config", str(config),
-                                 "--no-report"], stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return proc.returncode, out.read().decode("utf-8"), err.read().decode("utf-8"), usage.ru_maxrss / 1024
+    """`framesift run` on ``folder``; returns (exit code, stdout, stderr, peak RSS of the process in MB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hwm = Path(tmp) / "hwm"
+        env = dict(os.environ, FRAMESIFT_PROGRESS="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+                   RELIABILITY_HWM_FILE=str(hwm))
+        result = subprocess.run([*prefix, sys.executable, "-c", CLI_WITH_PEAK_RSS, "run", "--input", str(folder),
+                                 "--out", str(workspace), "--config", str(config), "--no-report"],
+                                capture_output=True, env=env, timeout=600)
+        peak = int(hwm.read_text()) / 1024 if hwm.exists() else float("nan")
+    return result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8"), peak
 
 
 @pytest.fixture(scope="module")
