@@ -24,7 +24,7 @@ from reliability_corpus import NON_UTF8_NAME, VFR_PTS, build_corpus
 from framesift.video.decode import iter_frames, local_path
 from framesift.video.extract import read_frames
 
-MAX_RSS_MB = 400  # measured 166 MB; the corpus needed 520 MB before frames above 67 MP were refused
+MAX_RSS_MB = 400  # measured 164 MB; 524 MB before frames above 67 MP were refused
 
 
 def _unprivileged_prefix() -> list[str] | None:
