@@ -88,6 +88,14 @@ def test_config_paths_that_are_not_readable_files_fail_with_one_line(tmp_path):
         assert message is not None and message.startswith(str(path))
 
 
+def test_config_paths_with_newlines_or_undecodable_bytes_give_one_line(tmp_path):
+    """Found by fuzzing: a path holding a newline split the 'not found' error over two lines."""
+    odd = tmp_path / os.fsdecode(b"caf\xe9\nconfig.yaml")
+    assert "\\n" in check_user_error(lambda: load_config(odd))  # missing: the newline is shown escaped
+    odd.write_text("selection_config: [1]\n")
+    assert "\\udce9" in check_user_error(lambda: load_config(odd))
+
+
 BAD_FILES = {
     "latin1.yaml": "n_samples: 5\nstrategies: caf\xe9\n".encode("latin-1"),
     "typo.yaml": b"selection_config:\n  n_sample: 5\n  strategies: []\n",

@@ -57,22 +57,23 @@ class Config:
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    shown = one_line(str(path))  # a file name may hold a newline or undecodable bytes
     if not path.exists():
-        raise ConfigError(f"{path}: config file not found; pass --config with a YAML or JSON file")
+        raise ConfigError(f"{shown}: config file not found; pass --config with a YAML or JSON file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save the config as UTF-8") from err
+        raise ConfigError(f"{shown}: not UTF-8 text (byte {err.start}); save the config as UTF-8") from err
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read the config ({err.strerror or err}); pass a readable YAML or JSON file") from err
+        raise ConfigError(f"{shown}: cannot read the config ({err.strerror or err}); pass a readable YAML or JSON file") from err
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {_first_line(err)}") from err
+        raise ConfigError(f"{shown}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {_first_line(err)}") from err
     if data is None:
-        raise ConfigError(f"{path}: config file is empty; it needs at least n_samples and strategies")
+        raise ConfigError(f"{shown}: config file is empty; it needs at least n_samples and strategies")
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{shown}: top level must be a mapping, got {type(data).__name__}")
     return data
 
 
@@ -81,7 +82,7 @@ def load_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] |
     if isinstance(source, dict):
         data, name = source, "<config>"
     elif isinstance(source, (str, Path)):
-        data, name = read_config_file(source), str(source)
+        data, name = read_config_file(source), one_line(str(source))
     else:
         raise ConfigError(f"<config>: top level must be a mapping, got {type(source).__name__}")
     _check_text(data, name, "")
