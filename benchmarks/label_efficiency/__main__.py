@@ -81,14 +81,20 @@ def git_commit() -> str:
 
 
 class Printer:
-    """Prints to stdout and keeps the text for results.md."""
+    """Prints to stdout and keeps the text for results.md; every table is followed by its command and seeds."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.stamp = ""
 
     def __call__(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
+
+    def table(self, text: str, seeds: list[int]) -> None:
+        self(text)
+        self()
+        self(f"_`{self.stamp}`, seeds {seeds}_")
 
 
 def build_clips(args: argparse.Namespace) -> list[Clip]:
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = args.embedder or ("pixels" if args.quick else "efficientnet_lite0")
     out = Printer()
     command = "python -m benchmarks.label_efficiency " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    out.stamp = command.strip()
     out("## Label efficiency run")
     out()
     out(f"- command: `{command.strip()}` (framesift commit {git_commit()})")
@@ -187,13 +194,13 @@ def run_coverage(args: argparse.Namespace, work: Path, seeds: list[int], budgets
         ks = {b: r.k for r in results if r.clip == p.clip.name for b in [r.budget]}
         out(f"### {p.clip.name}")
         out()
-        out(report.coverage_table(summary, p.clip.name, names, ks))
+        out.table(report.coverage_table(summary, p.clip.name, names, ks), seeds)
         out()
     stress = [p.clip.name for p in prepared_all if p.clip.events and p.clip.name.startswith("stress")]
     if stress:
         out(f"### Part 4: rare-event recall at a fixed budget ({min(budgets):.0%})")
         out()
-        out(report.rare_event_table(summary, stress, names, min(budgets)))
+        out.table(report.rare_event_table(summary, stress, names, min(budgets)), seeds)
         out()
     idle = [p.clip.name for p in prepared_all if p.clip.has_idle and p.clip.has_tracks]
     checks = report.goal_checks(summary, [m.name for m in methods if m.kind == "framesift"], idle)
@@ -201,7 +208,7 @@ def run_coverage(args: argparse.Namespace, work: Path, seeds: list[int], budgets
                 if p.clip.name in idle}
     out("### Goals")
     out()
-    out("\n".join(report.goal_lines(checks, min(budgets), ceilings)))
+    out.table("\n".join(report.goal_lines(checks, min(budgets), ceilings)), seeds)
     out()
     return results, prepared_all
 
@@ -233,7 +240,7 @@ def run_detection_curve(args: argparse.Namespace, work: Path, seeds: list[int], 
         f"(random init), imgsz {args.yolo_imgsz}, {args.yolo_epochs} epochs, batch 8, training seed 0, via "
         f"framesift.loop.train_yolo; baselines over seeds {curve_seeds}. {time.perf_counter() - start:.0f} s.")
     out()
-    out(report.curve_table(points))
+    out.table(report.curve_table(points), curve_seeds)
     out()
     return points
 
@@ -278,7 +285,7 @@ def run_classification(args: argparse.Namespace, work: Path, seeds: list[int], e
     for collection in (asl_collection, stress_collection):
         out(f"**{collection.name}**")
         out()
-        out(classification_table(curves, collection.name, steps))
+        out.table(classification_table(curves, collection.name, steps), seeds)
         out()
     return curves
 

@@ -32,6 +32,7 @@ import numpy as np
 from framesift.loop.annotator import TrainingError, average_precision, train_classifier
 from framesift.loop.feeds import FEEDS, build_feeds
 from framesift.select import kcenter_greedy
+from framesift.workspace import Workspace
 
 METHODS = ("random", "diversity", "similarity", "loop (random seed)", "loop (similarity seed)")
 
@@ -46,7 +47,7 @@ class Collection:
     concepts: dict[str, np.ndarray] = field(default_factory=dict)  # concept -> (N,) bool
 
 
-def collection_from_workspace(name: str, workspace, embedding_key: str,  # type: ignore[no-untyped-def]
+def collection_from_workspace(name: str, workspace: Workspace, embedding_key: str,
                               concepts: Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]) -> Collection:
     """Embeddings + per-frame video names/indices of a framesift workspace; ``concepts(names, frame_index)``."""
     from framesift.pipeline.frames import load_frame_table
