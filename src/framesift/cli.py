@@ -174,7 +174,7 @@ def select_cmd(
     """Select frames from what is already ingested and embedded."""
     from framesift.embed import get_embedder
     from framesift.pipeline.extract import extract_run
-    from framesift.pipeline.runs import get_run, write_selection_files
+    from framesift.pipeline.runs import complete_run, get_run, write_selection_files
     from framesift.pipeline.select import run_selection
     from framesift.workspace import Workspace
 
@@ -184,11 +184,13 @@ def select_cmd(
     query_embedder = None
     if any(getattr(s.input, "type", None) == "EMBEDDINGS" for s in cfg.selection.strategies):
         query_embedder = _lazy_embedder(cfg.framesift.embedder, get_embedder)
-    outcome = run_selection(workspace, cfg, embedder_key=key, query_embedder=query_embedder)
+    # the run is done only once its PNGs and files exist: a kill before that is taken over by the rerun
+    outcome = run_selection(workspace, cfg, embedder_key=key, query_embedder=query_embedder, finish=False)
     run = get_run(workspace.catalog, outcome.run_name)
     if extract and cfg.framesift.extract:
         extract_run(workspace, int(run["id"]), compress_level=cfg.framesift.png_compress_level)
     run_dir = write_selection_files(workspace, run)
+    complete_run(workspace.catalog, int(run["id"]))
     typer.echo(f"{outcome.run_name}: {outcome.stats['n_selected']} frames selected ({outcome.stats['stop_reason']}); "
                f"{run_dir / 'selection.json'}")
 
