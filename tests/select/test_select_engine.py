@@ -142,6 +142,21 @@ def test_balance_on_detection_class_distribution():
     assert np.all(res.objectives["BALANCE(PREDICTIONS:det/CLASS_DISTRIBUTION)"] <= 1.0)
 
 
+def test_balance_never_prefers_frames_without_objects():
+    """Once the rare class is used up, frames of the over-represented class beat empty frames."""
+    inp = make_inputs(n_videos=2, per_video=100, d=8)
+    counts = np.zeros((inp.n, 2))
+    counts[:100, 0] = 1.0  # 100 car frames
+    counts[100:103, 1] = 1.0  # 3 bike frames; frames 103..199 have no objects
+    inp.predictions = {"det": PredictionArrays(["car", "bike"], counts, np.ones(inp.n, bool))}
+    bal = {"input": {"type": "PREDICTIONS", "task": "det", "name": "CLASS_DISTRIBUTION"},
+           "strategy": {"type": "BALANCE", "distribution": "UNIFORM"}}
+    res = select(config(20, bal), inp)
+    picked = set(res.indices.tolist())
+    assert {100, 101, 102} <= picked
+    assert all(i < 103 for i in picked)  # no empty frame while car frames remain
+
+
 def test_balance_counts_preselected_frames():
     inp = make_inputs(n_videos=2, per_video=50, d=8)
     cls = np.where(np.arange(inp.n) % 2 == 0, "a", "b").astype(object)

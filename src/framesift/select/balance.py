@@ -11,7 +11,10 @@ classes"). With ``S_g`` the mass already selected in group ``g`` (earlier runs i
 
 A frame whose mass splits into fractions ``f_g`` (one-hot for metadata, object shares for
 detections, probabilities for classification) gets ``log objective = sum_g f_g * deficit_g
-- max_g deficit_g`` (<= 0; a frame with no mass counts as deficit 0). Picking with BALANCE
+- max_g deficit_g`` (<= 0). A frame with no mass (no predicted object) counts as the smallest
+deficit of any group (at most 0): it moves no group towards its target, so it never outranks a
+frame of any class, however over-represented (otherwise empty frames would fill the budget once
+the rare-class frames are used up). Picking with BALANCE
 alone therefore always takes the group furthest behind its target, which keeps every group
 within one frame of its target while candidates last. ``strength`` scales the log: a group
 one frame behind is preferred by a factor ``e ** strength``.
@@ -55,8 +58,10 @@ class BalanceTerm:
     def log_weights(self) -> np.ndarray:
         """Per-column log objective for this round: (G,) one-hot or (G + 1,) with the no-mass column."""
         d = self.deficits()
-        top = d.max(initial=0.0) if self.one_hot else max(d.max(initial=0.0), 0.0)
-        return (d - top) if self.one_hot else np.append(d, 0.0) - top
+        if self.one_hot:
+            return d - d.max(initial=0.0)
+        top = max(d.max(initial=0.0), 0.0)
+        return np.append(d, min(d.min(initial=0.0), 0.0)) - top
 
     def row_log_objective(self, cand: np.ndarray, weights: np.ndarray) -> np.ndarray:
         if self.one_hot:
