@@ -22,6 +22,7 @@ from framesift.config.selection import (
     strategy_labels,
 )
 from framesift.errors import ConfigError
+from framesift.util.threads import single_blas_thread
 
 from .balance import BalanceTerm, categorical_balance, vector_balance
 from .blocks import build_block_index
@@ -37,7 +38,6 @@ from .objectives import (
     typicality_objective,
     weights_objective,
 )
-from .threads import single_blas_thread
 from .types import SelectionInputs, SelectionResult
 from .units import Units, make_units
 

@@ -24,11 +24,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from framesift.util.threads import single_blas_thread
+
 from .blocks import BlockIndex, build_block_index
 from .coverage import Coverage
 from .greedy import DiversityTerm, Greedy
 from .objectives import FLOOR, weights_objective
-from .threads import single_blas_thread
 
 _BRUTE_FORCE_PAIRS = 2e8  # covering_radius computes all pairs below this many
 AUTO_CAP_MIN_ROWS = 100_000  # below this, "auto" means exact (no cap): it is fast enough

@@ -1,6 +1,6 @@
-"""BLAS threading for the greedy loop.
+"""BLAS threading for loops of small matrix products (the greedy selection loop, classifier fits).
 
-The loop multiplies small matrices (a block's rows by the picks it has not seen): there,
+The selection loop multiplies small matrices (a block's rows by the picks it has not seen): there,
 multi-threaded BLAS spends more time synchronising than computing, and on a busy machine
 it collapses (threads spin-waiting for cores other processes hold). The loop therefore runs
 with one BLAS thread; the large products of the index build keep all threads.
