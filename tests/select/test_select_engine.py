@@ -367,3 +367,26 @@ def test_progress_is_reported():
     seen = []
     select(config(20, DIVERSITY), make_inputs(), progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (20, 20) and all(t == 20 for _, t in seen)
+
+
+def test_two_diversity_strategies_add_their_strengths():
+    inp = scored(np.random.default_rng(13).random(200))
+    half = {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY", "strength": 0.5}}
+    two = select(config(15, half, half, weights()), inp)
+    one = select(config(15, DIVERSITY, weights()), inp)
+    assert two.indices.tolist() == one.indices.tolist()
+    assert set(two.objectives) == {"DIVERSITY(EMBEDDINGS)", "DIVERSITY(EMBEDDINGS)#2", "WEIGHTS(SCORES:t/s)"}
+
+
+def test_negative_diversity_strength_prefers_frames_near_earlier_picks():
+    inp = make_inputs(n_videos=2, per_video=60, d=8)
+    near = {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY", "strength": -1.0}}
+    res = select(config(5, near, diversity_cap=0.3), inp)  # a cap must not change a negative strength
+    x = inp.embeddings
+    for j in range(1, 5):
+        d = np.linalg.norm(x - x[res.indices[j]], axis=1)
+        prev = np.linalg.norm(x[:, None] - x[res.indices[:j]][None], axis=2).min(axis=1)
+        allowed = np.ones(inp.n, bool)
+        allowed[res.indices[:j]] = False
+        assert prev[res.indices[j]] <= prev[allowed].min() + 1e-5
+        assert d[res.indices[j]] == 0

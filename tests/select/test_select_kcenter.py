@@ -129,3 +129,16 @@ def test_auto_cap_stays_close_to_exact_radius(monkeypatch):
     exact = covering_radius(x, exact_kcenter_greedy(x, 200))
     auto = covering_radius(x, kcenter_greedy(x, 200, cap="auto", block_size=400))
     assert auto <= 1.05 * exact
+
+
+def test_float16_memmap_and_non_unit_inputs(tmp_path):
+    x = clustered(1500, d=16, clusters=15, seed=12)
+    half = x.astype(np.float16)
+    expected = exact_kcenter_greedy(half.astype(np.float32), 40).tolist()
+    assert kcenter_greedy(half, 40, block_size=200).tolist() == expected
+    mm = np.lib.format.open_memmap(tmp_path / "emb.npy", mode="w+", dtype=np.float16, shape=half.shape)
+    mm[:] = half
+    mm.flush()
+    assert kcenter_greedy(np.load(tmp_path / "emb.npy", mmap_mode="r"), 40, block_size=200).tolist() == expected
+    # Rows that are not unit length are normalised (a copy), not trusted.
+    assert kcenter_greedy(3.0 * x, 40).tolist() == exact_kcenter_greedy(x, 40).tolist()

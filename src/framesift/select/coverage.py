@@ -26,10 +26,10 @@ import numpy as np
 from .blocks import BlockIndex
 
 _SLACK = np.float32(2e-4)  # float32 rounding slack: keeps every lower bound conservative
-_FAR = np.float32(2.0 + 1e-3)
+_FAR = np.float32(2.0 + 1e-3)  # unit vectors are never further apart: stands in for "unknown / inf"
 _CHUNK_PICKS = 64  # above this many picks, a block is screened chunk by chunk
 _VIEW_FRACTION = 0.6  # screen the whole block (views) when the hit sub-blocks hold more of it
-_WARM_START_PICKS = 8  # a block absorbing at least this many picks warms its bounds up first  # unit vectors are never further apart: stands in for "unknown / inf"
+_WARM_START_PICKS = 64  # a block absorbing at least this many picks warms its bounds up first
 
 
 def _pick_side(v: np.ndarray) -> np.ndarray:
@@ -165,7 +165,9 @@ class Coverage:
             # only the sub-blocks their chunk hits.
             order = np.argsort(np.argmin(np.where(hit, gap[keep], np.inf), axis=1), kind="stable")
             changed = False
-            for chunk in np.array_split(order, int(np.ceil(len(order) / _CHUNK_PICKS))):
+            step = int(np.ceil(len(order) / np.ceil(len(order) / _CHUNK_PICKS)))
+            for start in range(0, len(order), step):
+                chunk = order[start : start + step]
                 chunk_subs = np.flatnonzero(hit[chunk].any(axis=0))
                 changed |= self._screen(b, chunk_subs, ids[chunk], caug[chunk])
         self.bound[b] = self.sub_bound[s_lo:s_hi].max()
@@ -243,8 +245,10 @@ class Coverage:
         (rows of nearby sub-blocks) and every group only meets the picks it needs.
         """
         n_groups = int(min(8, max(1, len(rows_need) // 64)))
+        step = int(np.ceil(len(rows_need) / n_groups))
         changed = False
-        for group in np.array_split(rows_need, n_groups):
+        for start in range(0, len(rows_need), step):
+            group = rows_need[start : start + step]
             picks = ids[need[:, group].any(axis=1)]
             rows = pos[group]
             d2 = 2.0 - 2.0 * (self.index.vectors(rows) @ self.centers[picks].T)

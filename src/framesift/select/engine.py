@@ -161,42 +161,49 @@ def _diversity(
     balances: list[BalanceTerm],
     capacity: int,
 ) -> DiversityTerm | None:
-    for i, spec in enumerate(config.strategies):
-        if spec.strategy.type is not StrategyType.DIVERSITY or not is_active(spec):
-            continue
-        where = f"strategies[{i}]"
-        _require_embeddings(inputs, where)
-        if len(cand) == 0:
-            return None
-        keys = [b.sort_key() for b in balances]
-        seed = config.random_seed if config.random_seed is not None else 0
-        if units.length == 1:
-            index = build_block_index(inputs.embeddings, units.members[cand, 0], sort_keys=keys, seed=seed)
-            frame_to_cand = np.full(inputs.n, -1, dtype=np.int64)
-            frame_to_cand[units.members[cand, 0]] = np.arange(len(cand))
-            index.rows = frame_to_cand[index.rows]
-            seeds = np.asarray(inputs.embeddings[np.flatnonzero(units.preselected)], dtype=np.float32)
-        else:
-            index = build_block_index(_unit_embeddings(inputs, units, cand), sort_keys=keys, seed=seed)
-            seeds = _unit_embeddings(inputs, units, np.flatnonzero(units.preselected))
-        cap = float("inf")
-        if capacity < len(cand) or not isinstance(config.diversity_cap, str):
-            cap = resolve_cap(config.diversity_cap, index, capacity, seed)
-        if spec.strategy.stopping_condition_minimum_distance is not None:
-            cap = max(cap, spec.strategy.stopping_condition_minimum_distance)  # keeps the stop exact
-        coverage = Coverage(index, capacity=capacity + len(seeds), cap=cap)
-        if len(seeds):
-            norms = np.linalg.norm(seeds, axis=1, keepdims=True)
-            coverage.add_centers(seeds / np.maximum(norms, 1e-12))
-        # Additional DIVERSITY strategies would be identical objectives; the first one wins.
-        return DiversityTerm(
-            label=labels[i],
-            strength=spec.strategy.strength,
-            index=index,
-            coverage=coverage,
-            min_distance=spec.strategy.stopping_condition_minimum_distance,
-        )
-    return None
+    active = [
+        (i, spec)
+        for i, spec in enumerate(config.strategies)
+        if spec.strategy.type is StrategyType.DIVERSITY and is_active(spec)
+    ]
+    if not active:
+        return None
+    for i, _ in active:
+        _require_embeddings(inputs, f"strategies[{i}]")
+    if len(cand) == 0:
+        return None
+    # Several DIVERSITY strategies are one objective: d^s1 * d^s2 = d^(s1 + s2).
+    strength = sum(spec.strategy.strength for _, spec in active)
+    stops = [s.strategy.stopping_condition_minimum_distance for _, s in active]
+    min_distance = max((x for x in stops if x is not None), default=None)
+    keys = [b.sort_key() for b in balances]
+    seed = config.random_seed if config.random_seed is not None else 0
+    if units.length == 1:
+        index = build_block_index(inputs.embeddings, units.members[cand, 0], sort_keys=keys, seed=seed)
+        frame_to_cand = np.full(inputs.n, -1, dtype=np.int64)
+        frame_to_cand[units.members[cand, 0]] = np.arange(len(cand))
+        index.rows = frame_to_cand[index.rows]
+        seeds = np.asarray(inputs.embeddings[np.flatnonzero(units.preselected)], dtype=np.float32)
+    else:
+        index = build_block_index(_unit_embeddings(inputs, units, cand), sort_keys=keys, seed=seed)
+        seeds = _unit_embeddings(inputs, units, np.flatnonzero(units.preselected))
+    cap = float("inf")
+    if strength > 0 and (capacity < len(cand) or not isinstance(config.diversity_cap, str)):
+        cap = resolve_cap(config.diversity_cap, index, capacity, seed)
+    if min_distance is not None:
+        cap = max(cap, min_distance)  # keeps the stopping condition exact
+    coverage = Coverage(index, capacity=capacity + len(seeds), cap=cap)
+    if len(seeds):
+        norms = np.linalg.norm(seeds, axis=1, keepdims=True)
+        coverage.add_centers(seeds / np.maximum(norms, 1e-12))
+    return DiversityTerm(
+        label=labels[active[0][0]],
+        strength=strength,
+        index=index,
+        coverage=coverage,
+        min_distance=min_distance,
+        labels=[labels[i] for i, _ in active],
+    )
 
 
 def _budget(config: SelectionConfig, n_input: int, length: int) -> tuple[int | None, str]:
@@ -336,7 +343,8 @@ def _result(
 
     objectives: dict[str, np.ndarray] = {}
     if diversity is not None:
-        objectives[diversity.label] = per_frame(div_obj)
+        for label in diversity.labels or [diversity.label]:
+            objectives[label] = per_frame(div_obj)
     for label, obj in plan.fixed_objs.items():
         objectives[label] = per_frame(obj[pick_idx] if len(picks) else [])
     for j, term in enumerate(balances):

@@ -35,6 +35,7 @@ class DiversityTerm:
     index: BlockIndex  # rows = candidate numbers
     coverage: Coverage
     min_distance: float | None = None
+    labels: list[str] | None = None  # all DIVERSITY strategies folded into this one
 
     @property
     def lazy(self) -> bool:
