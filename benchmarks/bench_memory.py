@@ -66,6 +66,9 @@ class RssSampler:
         self.interval = interval
         self.samples: list[tuple[float, int]] = []
         self.own_peak = 0  # this process alone (the driver, with --engine ray)
+        # this process's anonymous memory (RSS minus file-backed pages such as memory-mapped
+        # embeddings, which the kernel can drop and re-read): what really has to fit in RAM
+        self.anon_peak = 0
         self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -74,8 +77,10 @@ class RssSampler:
         return time.perf_counter() - self._start
 
     def rss(self) -> int:
-        total = self.process.memory_info().rss
+        info = self.process.memory_info()
+        total = info.rss
         self.own_peak = max(self.own_peak, total)
+        self.anon_peak = max(self.anon_peak, info.rss - info.shared)
         if self.children:
             for child in self.process.children(recursive=True):
                 with contextlib.suppress(Exception):  # a worker may exit between listing and reading
@@ -120,8 +125,9 @@ def run_stage(stage: str, video: Path, workspace: Path, engine: str) -> list[dic
     with RssSampler(children=uses_ray) as sampler:
         for name, body in _phases(stage, ws, video, config):
             gc.collect()
-            sampler.own_peak = 0
+            sampler.own_peak = sampler.anon_peak = 0
             before, start = sampler.rss(), sampler.now()
+            anon_before = sampler.anon_peak
             frames, result = body()  # the result stays alive until measured: short phases end between samples
             end, after = sampler.now(), sampler.rss()
             del result
@@ -129,7 +135,8 @@ def run_stage(stage: str, video: Path, workspace: Path, engine: str) -> list[dic
             times = np.linspace(start, end, len(rss))
             quarters = [int(rss[times <= start + q * (end - start)].max()) for q in (0.25, 0.5, 0.75, 1.0)]
             records.append({"stage": name, "frames": frames, "seconds": end - start, "baseline": before,
-                            "peak": int(rss.max()), "peak_by_quarter": quarters, "driver_peak": sampler.own_peak})
+                            "peak": int(rss.max()), "peak_by_quarter": quarters, "driver_peak": sampler.own_peak,
+                            "anon_before": anon_before, "anon_peak": sampler.anon_peak})
     return records
 
 
@@ -191,24 +198,28 @@ def report(results: dict[float, dict[str, dict]], engine: str) -> list[str]:
     lines = [f"engine: {engine}; video {SIZE[0]}x{SIZE[1]} at {FPS} fps; RSS in MiB"
              + (" (driver + the Ray processes it started)" if engine == "ray" else ""), "",
              "| stage | video | frames | time | frames/s | RSS before | peak RSS | peak − before | peak at 25/50/75/100 % of the stage "
-             "| driver process peak |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| driver process peak | driver anonymous before → peak |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in minutes:
         for stage, r in results[m].items():
             quarters = " / ".join(mb(q) for q in r["peak_by_quarter"])
             lines.append(f"| {stage} | {m:g} min | {r['frames']:,} | {r['seconds']:.1f} s | {r['frames'] / r['seconds']:,.0f} "
                          f"| {mb(r['baseline'])} | {mb(r['peak'])} | {mb(r['peak'] - r['baseline'])} | {quarters} "
-                         f"| {mb(r['driver_peak'])} |")
+                         f"| {mb(r['driver_peak'])} | {mb(r['anon_before'])} → {mb(r['anon_peak'])} |")
     short, long_ = results[minutes[0]], results[minutes[-1]]
     frames_100h = HOURS_TARGET * 3600 * FPS
     lines += ["", f"EXTRAPOLATION to {HOURS_TARGET} h of video ({frames_100h:,} frames at {FPS} fps), linear in the "
               f"growth measured between {minutes[0]:g} and {minutes[-1]:g} min:", "",
-              "| stage | growth per frame | extrapolated peak RSS at 100 h | time at the measured rate, this machine |", "|---|---|---|---|"]
+              "| stage | growth per frame | extrapolated peak RSS at 100 h | anonymous growth per frame "
+              "| extrapolated anonymous peak at 100 h | time at the measured rate, this machine |", "|---|---|---|---|---|---|"]
     for stage in short:
         a, b = short[stage], long_[stage]
         slope = ((b["peak"] - b["baseline"]) - (a["peak"] - a["baseline"])) / max(1, b["frames"] - a["frames"])
         extrapolated = b["peak"] + max(slope, 0.0) * (frames_100h - b["frames"])
+        anon_slope = ((b["anon_peak"] - b["anon_before"]) - (a["anon_peak"] - a["anon_before"])) / max(1, b["frames"] - a["frames"])
+        anon_100h = b["anon_peak"] + max(anon_slope, 0.0) * (frames_100h - b["frames"])
         hours = f"{frames_100h / (b['frames'] / b['seconds']) / 3600:,.1f} h" if stage in ("ingest", "embed") else "–"
-        lines.append(f"| {stage} | {slope:,.0f} B | {extrapolated / 2**30:,.1f} GiB | {hours} |")
+        lines.append(f"| {stage} | {slope:,.0f} B | {extrapolated / 2**30:,.1f} GiB | {anon_slope:,.0f} B "
+                     f"| {anon_100h / 2**30:,.1f} GiB | {hours} |")
     return lines
 
 

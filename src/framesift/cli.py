@@ -136,7 +136,7 @@ def ingest(
 def embed(
     out: Workspace_,
     embedder: Annotated[str, typer.Option(help="efficientnet_lite0 | pixels | clip | auto")] = "auto",
-    batch_size: Annotated[int, typer.Option(help="Frames per batch.")] = 32,
+    batch_size: Annotated[int | None, typer.Option(help="Frames per model call (default: 4 on CPU, 64 on GPU).")] = None,
     device: Annotated[str | None, typer.Option(help="cpu / cuda (default: cuda when available).")] = None,
     embed_fps: Annotated[float | None, typer.Option(help="Embed only ~this many frames per second.")] = None,
     engine: Engine_ = None,

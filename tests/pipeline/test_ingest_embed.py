@@ -116,13 +116,13 @@ class FlakyEmbedder(PixelEmbedder):
 def test_interrupted_embedding_resumes_without_redoing_batches(tmp_path, folder):
     ws = Workspace.open(tmp_path / "ws")
     _ingest(ws, folder)
-    flaky = FlakyEmbedder(fail_after=3)
+    flaky = FlakyEmbedder(fail_after=5)
     with pytest.raises(KeyboardInterrupt):
-        embed_videos(ws, flaky, batch_size=8)
-    assert flaky.frames == 24
+        embed_videos(ws, flaky, batch_size=8, chunk_frames=16)
+    assert flaky.frames == 40  # two chunks of 16 stored, the half chunk in memory lost
     resumed = FlakyEmbedder(fail_after=None)
-    embed_videos(ws, resumed, batch_size=8)
-    assert resumed.frames == 120 - 24  # only what was missing
+    embed_videos(ws, resumed, batch_size=8, chunk_frames=16)
+    assert resumed.frames == 120 - 32  # only what was missing
     matrix = EmbeddingStore(ws, "pixels").load()
     # equal to an uninterrupted run
     ws2 = Workspace.open(tmp_path / "ws2")
@@ -158,3 +158,42 @@ def test_rotated_video_is_indexed_with_display_size(tmp_path):
     _ingest(ws, folder)
     video = ws.catalog.query_one("SELECT width, height, rotation, n_frames FROM videos")
     assert (video["width"], video["height"], video["rotation"], video["n_frames"]) == (40, 64, 90, 6)
+
+
+class CountingEmbedder(PixelEmbedder):
+    """A CPU embedder without its own batch preference, counting model calls."""
+
+    preferred_batch_size = None
+    device = "cpu"
+
+    def __init__(self):
+        self.batches: list[int] = []
+
+    def embed(self, images):
+        self.batches.append(len(images))
+        return super().embed(images)
+
+
+def test_default_cpu_batches_are_small_but_stored_chunks_are_not(tmp_path, folder, monkeypatch):
+    from framesift.embed.base import CPU_BATCH_SIZE, GPU_BATCH_SIZE, default_batch_size
+
+    ws = Workspace.open(tmp_path / "ws")
+    _ingest(ws, folder)
+    embedder = CountingEmbedder()
+    assert default_batch_size(embedder) == CPU_BATCH_SIZE == 4
+    embedder.device = "cuda"
+    assert default_batch_size(embedder) == GPU_BATCH_SIZE
+    embedder.device = "cpu"
+    chunks: list[int] = []
+    write_chunk = EmbeddingStore.write_chunk
+    monkeypatch.setattr(EmbeddingStore, "write_chunk",
+                        lambda self, video_id, ids, vectors: chunks.append(len(ids)) or write_chunk(self, video_id, ids, vectors))
+    embed_videos(ws, embedder)  # 2 videos x 60 frames
+    assert embedder.batches == [4] * 30
+    assert chunks == [32, 28] * 2  # one file + transaction per 32 frames, not per model call
+    matrix = EmbeddingStore(ws, "pixels").load()
+    ws2 = Workspace.open(tmp_path / "ws2")
+    _ingest(ws2, folder)
+    embed_videos(ws2, PixelEmbedder(), batch_size=64)
+    assert np.array_equal(matrix.frame_ids, EmbeddingStore(ws2, "pixels").load().frame_ids)
+    assert np.allclose(matrix.vectors, EmbeddingStore(ws2, "pixels").load().vectors)

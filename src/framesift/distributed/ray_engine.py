@@ -92,7 +92,7 @@ def ingested_videos(catalog: Catalog, video_ids: list[int] | None) -> list[Any]:
 
 
 def embed_videos_ray(
-    workspace: Workspace, embedder: Embedder, factory: Callable[[], Embedder], *, batch_size: int = 32,
+    workspace: Workspace, embedder: Embedder, factory: Callable[[], Embedder], *, batch_size: int | None = None,
     video_ids: list[int] | None = None, embed_fps: float | None = None, cluster: ClusterOptions | None = None,
 ) -> EmbedSummary:
     """``pipeline.embed.embed_videos`` with decoding and the model on Ray actors (one model per actor).

@@ -47,7 +47,7 @@ def _ingest(task: dict[str, Any]) -> Handler:
 class EmbedWorker:
     """Ray actor: builds the embedder once, then embeds the target frames of one video per call."""
 
-    def __init__(self, factory: Callable[[], Any], key: str, batch_size: int):
+    def __init__(self, factory: Callable[[], Any], key: str, batch_size: int | None):
         self.embedder = factory()
         if self.embedder.key != key:
             raise FramesiftError(f"framesift.embedder: workers built '{self.embedder.key}' but the driver expects "

@@ -14,6 +14,7 @@ from framesift.embed.base import l2_normalise
 
 class PixelEmbedder:
     key = "pixels"
+    preferred_batch_size = 64  # numpy only: no cache-bound activations
     input_size = (64, 48)
     thumb_size = (16, 12)
     bins = 4
