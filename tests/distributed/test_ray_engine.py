@@ -66,7 +66,7 @@ def test_ray_run_writes_the_local_catalog_embeddings_and_selection(engines, inpu
     assert [p.rsplit("/", 1)[-1] for p in ray_.ingest.failed] == ["c_broken.mp4"]
     assert "not a readable video" in next(iter(ray_.ingest.failed.values()))
     assert (ray_.embed.embedded_frames, ray_.embed.batches) == (local.embed.embedded_frames, local.embed.batches) \
-        == (N_EMBEDDED, 4 + 4)  # 30 frames a clip in batches of 8
+        == (N_EMBEDDED, 1 + 1)  # 30 frames a clip: model batches of 8, one stored chunk (<= 32 frames) a clip
     ws_local, ws_ray = Workspace.open(local.workspace), Workspace.open(ray_.workspace)
     a, b = catalog_snapshot(ws_local), catalog_snapshot(ws_ray)
     assert a.keys() == b.keys()

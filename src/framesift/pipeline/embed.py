@@ -33,7 +33,7 @@ class EmbedSummary:
     videos_skipped: int = 0
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
-    batches: int = 0
+    batches: int = 0  # stored (resumable) chunks written, see CHUNK_FRAMES
 
 
 def embed_videos(
