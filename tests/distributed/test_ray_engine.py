@@ -140,7 +140,7 @@ def test_killed_ray_ingest_and_embed_resume_through_the_cli(tmp_path, input_dir,
     path = ws.catalog.scalar("SELECT path FROM videos WHERE id = ?", (ids[0],))
     targets = frame_targets(ws.catalog, ids[0], embed_fps=5.0)
     assert targets[:4, 1].tolist() == [0, 2, 4, 6]
-    for k, (frame_ids, vectors) in enumerate(embed_frames(path, targets.tolist(), PixelEmbedder(), 8)):
+    for k, (frame_ids, vectors) in enumerate(embed_frames(path, targets.tolist(), PixelEmbedder(), 8, 8)):
         store.write_chunk(ids[0], frame_ids, vectors)
         if k == 1:
             break

@@ -35,6 +35,7 @@ selection_config:
 framesift:
   embedder: pixels
   embed_batch_size: 8
+  embed_chunk_frames: 8
 """
 VOLATILE_COLUMNS = {"added_at", "ingested_at", "updated_at", "created_at", "finished_at", "done_at"}
 VOLATILE_STATS = {"timings", "select_seconds"}

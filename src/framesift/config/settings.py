@@ -86,6 +86,7 @@ class FramesiftSettings(_Strict):
     embedder: str = "auto"  # efficientnet_lite0 | pixels | clip | auto
     embedder_options: dict[str, Any] = Field(default_factory=dict)
     embed_batch_size: int | None = Field(None, ge=1)  # None: 4 on CPU (cache-friendly), 64 on GPU
+    embed_chunk_frames: int | None = Field(None, ge=1)  # frames per stored, resumable chunk (None: 32)
     device: str | None = None
     threads: int | None = Field(None, ge=1)
     frame_stride: int | None = Field(None, ge=1)

@@ -94,6 +94,7 @@ def ingested_videos(catalog: Catalog, video_ids: list[int] | None) -> list[Any]:
 def embed_videos_ray(
     workspace: Workspace, embedder: Embedder, factory: Callable[[], Embedder], *, batch_size: int | None = None,
     video_ids: list[int] | None = None, embed_fps: float | None = None, cluster: ClusterOptions | None = None,
+    chunk_frames: int | None = None,
 ) -> EmbedSummary:
     """``pipeline.embed.embed_videos`` with decoding and the model on Ray actors (one model per actor).
 
@@ -120,7 +121,7 @@ def embed_videos_ray(
     embedded = 0
     with bar(total=sum(len(t["targets"]) for t in tasks), desc=f"embed (ray, {key})") as progress:
         for msg in run_ordered(tasks, EmbedWorker, cluster or ClusterOptions(),
-                               constructor_args=(factory, embedder.key, batch_size)):
+                               constructor_args=(factory, embedder.key, batch_size, chunk_frames)):
             video_id, path = tasks[msg.index]["video_id"], tasks[msg.index]["path"]
             if msg.kind == "chunk":
                 ids, vectors = msg.payload
@@ -192,4 +193,4 @@ def embed_stage(workspace: Workspace, embedder: Embedder, settings: Any, options
     """The embed stage of ``framesift run`` with ``engine: ray``; workers build ``settings.embedder`` with ``options``."""
     return embed_videos_ray(workspace, embedder, embedder_factory(settings.embedder, options),
                             batch_size=settings.embed_batch_size, embed_fps=settings.embed_fps,
-                            cluster=ClusterOptions.from_settings(settings))
+                            chunk_frames=settings.embed_chunk_frames, cluster=ClusterOptions.from_settings(settings))

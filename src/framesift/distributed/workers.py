@@ -47,12 +47,13 @@ def _ingest(task: dict[str, Any]) -> Handler:
 class EmbedWorker:
     """Ray actor: builds the embedder once, then embeds the target frames of one video per call."""
 
-    def __init__(self, factory: Callable[[], Any], key: str, batch_size: int | None):
+    def __init__(self, factory: Callable[[], Any], key: str, batch_size: int | None, chunk_frames: int | None = None):
         self.embedder = factory()
         if self.embedder.key != key:
             raise FramesiftError(f"framesift.embedder: workers built '{self.embedder.key}' but the driver expects "
                                  f"'{key}'; install the same framesift extras on every node")
         self.batch_size = batch_size
+        self.chunk_frames = chunk_frames
 
     def __call__(self, batch: dict[str, np.ndarray]) -> Iterator[dict]:
         yield from message_batches(batch, self._embed)
@@ -60,7 +61,7 @@ class EmbedWorker:
     def _embed(self, task: dict[str, Any]) -> Handler:
         from framesift.pipeline.embed import embed_frames
 
-        results = embed_frames(task["path"], task["targets"], self.embedder, self.batch_size)
+        results = embed_frames(task["path"], task["targets"], self.embedder, self.batch_size, self.chunk_frames)
         return relay("chunk", results, lambda: self.embedder.dim)
 
 

@@ -116,7 +116,7 @@ def run_pipeline(source: str, workspace_path: str | Path, config: Config, *, rep
         summary.embed = embed_stage(workspace, embedder, settings, _embedder_options(config))
     else:
         summary.embed = embed_videos(workspace, embedder, batch_size=settings.embed_batch_size,
-                                     embed_fps=settings.embed_fps)
+                                     embed_fps=settings.embed_fps, chunk_frames=settings.embed_chunk_frames)
     summary.timings["embed"] = time.perf_counter() - start
 
     start = time.perf_counter()
