@@ -170,7 +170,8 @@ def _phases(stage: str, ws, video: Path, config) -> list:  # type: ignore[no-unt
         return len(frames), frames
 
     def embeddings() -> tuple[int, object]:
-        matrix = EmbeddingStore(ws, embedder.key).load(load_frame_table(ws.catalog).frame_id)
+        matrix = EmbeddingStore(ws, embedder.key).load(load_frame_table(ws.catalog).frame_id,
+                                                       scratch_dir=ws.scratch_dir)  # as run_selection
         return len(matrix), matrix
 
     def selection() -> tuple[int, object]:

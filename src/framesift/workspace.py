@@ -62,6 +62,11 @@ class Workspace:
     def cache_dir(self) -> Path:
         return self._dir("cache")
 
+    @property
+    def scratch_dir(self) -> Path:
+        """Where large temporary matrices are memory-mapped (files unlinked at once, see util.scratch)."""
+        return self.root / "cache" / "scratch"
+
     def run_dir(self, run_name: str) -> Path:
         return self._dir("runs", _safe_name(run_name))
 

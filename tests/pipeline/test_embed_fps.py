@@ -37,3 +37,28 @@ def test_embed_fps_embeds_a_subset_and_every_frame_stays_selectable(tmp_path, sh
     row_35 = matrix.vectors[embedded_index.tolist().index(35)]
     assert np.allclose(filled[34], row_30) and not np.allclose(filled[34], row_35)
     assert np.allclose(filled[37], row_35)
+
+
+def test_large_matrices_are_built_in_unlinked_scratch_files_with_the_same_values(tmp_path, shots_video, monkeypatch):
+    from framesift.util import scratch
+
+    path, _ = shots_video
+    ws = Workspace.open(tmp_path / "ws")
+    ids, _ = register_videos(ws.catalog, discover_videos(str(path)), SamplingKey(None, None))
+    ingest_videos(ws.catalog, ids)
+    embed_videos(ws, PixelEmbedder(), embed_fps=2.0)
+    table = load_frame_table(ws.catalog)
+    store = EmbeddingStore(ws, "pixels@2fps")
+    in_ram = store.load(table.frame_id)  # 12 of the 60 frames have an embedding: the rest are dropped
+    own = store.video_matrix(ids[0])
+    assert np.array_equal(in_ram.frame_ids, own.frame_ids) and np.array_equal(in_ram.vectors, own.vectors)
+    filled_ram = fill_from_nearest_embedded(table, in_ram.frame_ids, in_ram.vectors)
+    monkeypatch.setattr(scratch, "SCRATCH_OVER_BYTES", 0)  # map everything
+    folder = tmp_path / "scratch"
+    mapped = store.load(table.frame_id, scratch_dir=folder)
+    filled = fill_from_nearest_embedded(table, mapped.frame_ids, mapped.vectors, folder)
+    assert isinstance(mapped.vectors, np.memmap) and isinstance(filled, np.memmap)
+    assert np.array_equal(mapped.frame_ids, in_ram.frame_ids) and len(mapped) == 12
+    assert np.array_equal(np.asarray(mapped.vectors), in_ram.vectors)  # compacted in place, same rows
+    assert np.array_equal(np.asarray(filled), filled_ram)
+    assert list(folder.iterdir()) == []  # unlinked as soon as mapped: nothing left behind

@@ -92,7 +92,7 @@ class AppState:
         version = self._matrix_version(key)
         with self._lock:
             if self._matrix is None or self._matrix[0] != version:
-                self._matrix = (version, EmbeddingStore(self.workspace, key).load())
+                self._matrix = (version, EmbeddingStore(self.workspace, key).load(scratch_dir=self.workspace.scratch_dir))
             return self._matrix[1]
 
     def matrix_version(self) -> tuple[Any, ...]:

@@ -7,12 +7,16 @@ the catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from framesift.errors import FramesiftError
 from framesift.store.catalog import Catalog
+from framesift.util.scratch import scratch_array
 from framesift.video.stats import LIGHTLY_METADATA_KEYS, STAT_NAMES
+
+_FILL_ROWS = 8192  # rows copied per step into the filled matrix
 
 
 @dataclass
@@ -91,9 +95,12 @@ def load_frame_table(catalog: Catalog) -> FrameTable:
     )
 
 
-def fill_from_nearest_embedded(table: FrameTable, embedded_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+def fill_from_nearest_embedded(
+    table: FrameTable, embedded_ids: np.ndarray, vectors: np.ndarray, scratch_dir: Path | None = None
+) -> np.ndarray:
     """Embeddings for every frame of ``table`` in an ``embed_fps`` run: its own, or the one of the
-    nearest embedded frame in time of the same shot (of the same video when its shot has none)."""
+    nearest embedded frame in time of the same shot (of the same video when its shot has none).
+    With ``scratch_dir`` a large result is a memory-mapped scratch array (``util.scratch``)."""
     pos = table.positions(embedded_ids)
     row_of = np.full(len(table), -1, np.int64)
     row_of[pos[pos >= 0]] = np.nonzero(pos >= 0)[0]
@@ -106,7 +113,10 @@ def fill_from_nearest_embedded(table: FrameTable, embedded_ids: np.ndarray, vect
         raise FramesiftError(
             f"{int((row_of < 0).sum())} frames belong to videos without any embedded frame; run `framesift embed`"
         )
-    return np.asarray(vectors, np.float32)[row_of]
+    out = scratch_array((len(row_of), vectors.shape[1]), np.float32, scratch_dir)
+    for lo in range(0, len(row_of), _FILL_ROWS):
+        out[lo : lo + _FILL_ROWS] = vectors[row_of[lo : lo + _FILL_ROWS]]
+    return out
 
 
 def nearest_in_group(group: np.ndarray, time_s: np.ndarray, has: np.ndarray) -> np.ndarray:

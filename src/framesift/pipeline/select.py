@@ -68,13 +68,14 @@ def run_selection(
     if any(isinstance(n, (NeedEmbeddings, NeedSimilarityQuery)) for n in needs):
         if embedder_key is None:
             raise ConfigError("framesift.embedder: the config uses EMBEDDINGS but no embedder is set")
-        matrix = EmbeddingStore(workspace, embedder_key).load(table.frame_id)
+        scratch = workspace.scratch_dir  # large matrices live in the page cache, not in RAM
+        matrix = EmbeddingStore(workspace, embedder_key).load(table.frame_id, scratch_dir=scratch)
         if len(matrix) == 0:
             raise FramesiftError(
                 f"{workspace.root}: no '{embedder_key}' embeddings yet; run `framesift embed` (or `framesift run`)"
             )
         if len(matrix) < len(table) and config.framesift.embed_fps is not None:
-            embeddings = fill_from_nearest_embedded(table, matrix.frame_ids, matrix.vectors)
+            embeddings = fill_from_nearest_embedded(table, matrix.frame_ids, matrix.vectors, scratch)
         else:
             if len(matrix) < len(table):
                 log.warning("%d indexed frames have no '%s' embedding and are left out",

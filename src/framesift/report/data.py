@@ -128,7 +128,7 @@ def load_report_data(workspace: Workspace, run_name: str) -> ReportData:
 def _load_embeddings(workspace: Workspace, run: RunInfo, table: FrameTable) -> tuple[np.ndarray, np.ndarray | None]:
     if not run.embedder or len(table) == 0:
         return np.zeros(0, np.int64), None
-    matrix = EmbeddingStore(workspace, run.embedder).load(table.frame_id)
+    matrix = EmbeddingStore(workspace, run.embedder).load(table.frame_id, scratch_dir=workspace.scratch_dir)
     if len(matrix) == 0:
         return np.zeros(0, np.int64), None
     return table.positions(matrix.frame_ids), matrix.vectors

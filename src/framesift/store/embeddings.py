@@ -18,7 +18,10 @@ import numpy as np
 
 from framesift.util.atomic import atomic_path, write_npy
 from framesift.util.crashpoint import crash_point
+from framesift.util.scratch import scratch_array
 from framesift.workspace import Workspace
+
+_COMPACT_ROWS = 8192  # rows copied per step (bounded temporaries whatever the video length)
 
 
 def embedding_key(model: str, embed_fps: float | None = None) -> str:
@@ -142,11 +145,14 @@ class EmbeddingStore:
         ids = np.load(self.root / f"{video_id}.ids.npy")
         return EmbeddingMatrix(ids, vectors)
 
-    def load(self, frame_ids: np.ndarray | None = None, dtype: type = np.float32) -> EmbeddingMatrix:
+    def load(
+        self, frame_ids: np.ndarray | None = None, dtype: type = np.float32, *, scratch_dir: Path | None = None
+    ) -> EmbeddingMatrix:
         """All finished embeddings (or those of ``frame_ids``, in that order) as one matrix.
 
         Frames without an embedding are dropped from the result; compare ``frame_ids`` of the
-        result with the request to find them.
+        result with the request to find them. With ``scratch_dir`` a large matrix is built in a
+        memory-mapped scratch file (page cache) instead of RAM, see ``util.scratch``.
         """
         videos = self.catalog.query(
             "SELECT video_id, n_rows, dim FROM embedding_sets WHERE model = ? AND status = 'done' ORDER BY video_id",
@@ -158,7 +164,7 @@ class EmbeddingStore:
         if frame_ids is None:
             total = sum(int(v["n_rows"]) for v in videos)
             out_ids = np.empty(total, np.int64)
-            out = np.empty((total, dim), dtype)
+            out = scratch_array((total, dim), dtype, scratch_dir)
             pos = 0
             for v in videos:
                 matrix = self.video_matrix(int(v["video_id"]))
@@ -171,7 +177,7 @@ class EmbeddingStore:
         wanted = np.asarray(frame_ids, np.int64)
         order = np.argsort(wanted, kind="stable")
         sorted_wanted = wanted[order]
-        out = np.zeros((len(wanted), dim), dtype)
+        out = scratch_array((len(wanted), dim), dtype, scratch_dir, zero=True)
         found = np.zeros(len(wanted), bool)
         for v in videos:
             matrix = self.video_matrix(int(v["video_id"]))
@@ -180,13 +186,18 @@ class EmbeddingStore:
                 continue
             slot = np.minimum(np.searchsorted(sorted_wanted, matrix.frame_ids), len(sorted_wanted) - 1)
             hit = sorted_wanted[slot] == matrix.frame_ids
-            if hit.any():
-                dst = order[slot[hit]]
-                out[dst] = matrix.vectors[np.flatnonzero(hit)]
-                found[dst] = True
+            rows = np.flatnonzero(hit)
+            dst = order[slot[rows]]
+            for lo in range(0, len(rows), _COMPACT_ROWS):  # in steps: one long video is not copied whole
+                out[dst[lo : lo + _COMPACT_ROWS]] = matrix.vectors[rows[lo : lo + _COMPACT_ROWS]]
+            found[dst] = True
         if found.all():
             return EmbeddingMatrix(wanted, out)
-        return EmbeddingMatrix(wanted[found], out[found])
+        keep = np.flatnonzero(found)
+        for lo in range(0, len(keep), _COMPACT_ROWS):  # in place: keep[i] >= i, so no row is read after being overwritten
+            part = keep[lo : lo + _COMPACT_ROWS]
+            out[lo : lo + len(part)] = out[part]
+        return EmbeddingMatrix(wanted[keep], out[: len(keep)])
 
 
 def _ids_path(chunk: Path) -> Path:

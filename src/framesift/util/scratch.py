@@ -1,0 +1,36 @@
+"""Large temporary arrays backed by a file instead of anonymous memory.
+
+A selection over millions of frames needs every embedding at once (4 x dim bytes a frame).
+Held in anonymous memory that is RAM the process must own; in a memory-mapped scratch file
+the same bytes live in the page cache, which the kernel can write back and drop under
+pressure. The file is unlinked as soon as it is mapped (POSIX keeps the mapping valid), so
+nothing is left behind however the process ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+SCRATCH_OVER_BYTES = 32 * 2**20  # arrays below this stay in RAM: mapping them buys nothing
+
+
+def scratch_array(shape: tuple[int, ...], dtype: type, directory: Path | None, *, zero: bool = False) -> np.ndarray:
+    """An array of ``shape``: in RAM when small or without ``directory``, else a mapped, already-unlinked file."""
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if directory is None or nbytes < SCRATCH_OVER_BYTES:
+        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="scratch-", suffix=".bin", dir=directory)
+    try:
+        os.ftruncate(fd, max(nbytes, 1))  # a sparse file: reads as zeros until written
+        array = np.memmap(name, dtype=dtype, mode="r+", shape=shape)
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):  # Windows cannot unlink a mapped file; it stays until reboot cleanup
+            os.unlink(name)
+    return array
