@@ -22,7 +22,7 @@ from framesift.errors import FramesiftError
 log = logging.getLogger(__name__)
 
 # Ray Data joins consecutive yields of a task into one block until it reaches this size (or the
-# task ends) before sending it: 1 MiB is ~17,000 frames of index rows or ~12 embedding batches,
+# task ends) before sending it: 1 MiB is ~17,000 frames of index rows or a few embedding chunks,
 # so long videos stream to the driver and in-flight results stay small.
 BLOCK_BYTES = 1024 * 1024
 
