@@ -160,6 +160,7 @@ def _diversity(
     cand: np.ndarray,
     balances: list[BalanceTerm],
     capacity: int,
+    combined: bool = False,
 ) -> DiversityTerm | None:
     active = [
         (i, spec)
@@ -189,7 +190,7 @@ def _diversity(
         seeds = _unit_embeddings(inputs, units, np.flatnonzero(units.preselected))
     cap = float("inf")
     if strength > 0 and (capacity < len(cand) or not isinstance(config.diversity_cap, str)):
-        cap = resolve_cap(config.diversity_cap, index, capacity, seed)
+        cap = resolve_cap(config.diversity_cap, index, capacity, seed, combined=combined)
     if min_distance is not None:
         cap = max(cap, min_distance)  # keeps the stopping condition exact
     coverage = Coverage(index, capacity=capacity + len(seeds), cap=cap)
@@ -240,7 +241,8 @@ def select(
     )
     balances = _balances(config, inputs, units, labels, cand)
     capacity = min(len(cand), budget if budget is not None else len(cand))
-    diversity = _diversity(config, inputs, units, labels, cand, balances, capacity)
+    combined = bool(plan.fixed_objs) or bool(balances)  # objectives besides DIVERSITY in the product
+    diversity = _diversity(config, inputs, units, labels, cand, balances, capacity, combined)
     greedy = Greedy(plan.fixed_log, diversity=diversity, balances=balances)
 
     cand_of_unit = np.full(units.n, -1, dtype=np.int64)
