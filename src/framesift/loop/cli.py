@@ -121,7 +121,8 @@ def train_ssl_cmd(
         from framesift.pipeline.embed import embed_videos
 
         embedder = SslEmbedder(result.checkpoint, device=settings.device, threads=threads)
-        summary = embed_videos(workspace, embedder, batch_size=cfg.framesift.embed_batch_size)
+        summary = embed_videos(workspace, embedder, batch_size=cfg.framesift.embed_batch_size,
+                               chunk_frames=cfg.framesift.embed_chunk_frames)
         typer.echo(f"{summary.model}: {summary.embedded_frames} frames embedded in {summary.seconds:.1f}s, "
                    f"{summary.videos_skipped} videos already done; select with `framesift select --embedder "
                    f"{summary.model}`")

@@ -340,7 +340,7 @@ def prepare_workspace(workspace: Workspace, config: Config, next_config: Config 
         config = fine_tuned_config(workspace, config, notes)
     embedder = get_embedder(config.framesift.embedder, **_embedder_options(config))
     result = embed_videos(workspace, embedder, batch_size=config.framesift.embed_batch_size,
-                          embed_fps=config.framesift.embed_fps)
+                          embed_fps=config.framesift.embed_fps, chunk_frames=config.framesift.embed_chunk_frames)
     if result.embedded_frames:
         notes.append(f"embeddings ({result.model}): {result.embedded_frames} frames embedded now")
     return embedding_key(embedder.key, config.framesift.embed_fps)
