@@ -177,7 +177,7 @@ class EmbeddingStore:
         wanted = np.asarray(frame_ids, np.int64)
         order = np.argsort(wanted, kind="stable")
         sorted_wanted = wanted[order]
-        out = scratch_array((len(wanted), dim), dtype, scratch_dir, zero=True)
+        out = scratch_array((len(wanted), dim), dtype, scratch_dir)  # rows never found are dropped below
         found = np.zeros(len(wanted), bool)
         for v in videos:
             matrix = self.video_matrix(int(v["video_id"]))

@@ -19,15 +19,15 @@ import numpy as np
 SCRATCH_OVER_BYTES = 32 * 2**20  # arrays below this stay in RAM: mapping them buys nothing
 
 
-def scratch_array(shape: tuple[int, ...], dtype: type, directory: Path | None, *, zero: bool = False) -> np.ndarray:
+def scratch_array(shape: tuple[int, ...], dtype: type, directory: Path | None) -> np.ndarray:
     """An array of ``shape``: in RAM when small or without ``directory``, else a mapped, already-unlinked file."""
     nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     if directory is None or nbytes < SCRATCH_OVER_BYTES:
-        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+        return np.empty(shape, dtype)
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="scratch-", suffix=".bin", dir=directory)
     try:
-        os.ftruncate(fd, max(nbytes, 1))  # a sparse file: reads as zeros until written
+        os.ftruncate(fd, max(nbytes, 1))  # a sparse file: no disk used for rows never written
         array = np.memmap(name, dtype=dtype, mode="r+", shape=shape)
     finally:
         os.close(fd)
