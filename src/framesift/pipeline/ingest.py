@@ -7,6 +7,7 @@ state by a killed process is cleared and redone on the next run. Unreadable vide
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 
 from framesift.store.catalog import Catalog
 from framesift.util.crashpoint import crash_point
+from framesift.util.prefetch import prefetch
 from framesift.util.progress import bar
-from framesift.video.decode import TruncatedVideo, VideoError, VideoInfo, iter_frames
+from framesift.util.threads import usable_cores
+from framesift.video.decode import DecodedFrame, TruncatedVideo, VideoError, VideoInfo, iter_frames
 from framesift.video.planes import yuv_planes
 from framesift.video.sampling import FrameSampler
 from framesift.video.shots import ShotTracker, thumb_signature, yuv_thumbnail
@@ -23,6 +26,7 @@ from framesift.video.stats import frame_stats, resize_for_stats
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 1000
+MAX_DECODER_THREADS = 8  # FFmpeg's frame threads add latency and frames held with little gain beyond
 
 
 @dataclass
@@ -100,9 +104,13 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
     info_box: list[VideoInfo] = []
     first_time = last_time = None
     earliest = latest = None  # time span covered, whatever the order of the timestamps
-    with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress:
+    # The decoder runs ahead in a background thread while this thread computes the statistics; it
+    # gets the cores the statistics leave (one on 2 cores, which beats FFmpeg's frame threads
+    # taking turns with the statistics on the same cores: BENCHMARKS.md).
+    frames = prefetch(iter_frames(path, threads=decoder_threads(), info_out=info_box), item_bytes=frame_bytes)
+    with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress, contextlib.closing(frames):
         try:
-            for decoded in iter_frames(path, info_out=info_box):
+            for decoded in frames:
                 if scan.n_frames == 0:
                     scan.rotation = decoded.rotation
                     progress.reset(total=info_box[0].n_frames_hint)
@@ -141,6 +149,15 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
         scan.duration_s = last_time - first_time + (1.0 / scan.fps if scan.fps else 0.0)
     if scan.warning is None and earliest is not None and latest is not None:
         scan.warning = cut_short(info, latest - earliest)
+
+
+def decoder_threads() -> int:
+    """Decoder threads for ingest: the usable cores but the one computing statistics (1 to 8)."""
+    return max(1, min(usable_cores() - 1, MAX_DECODER_THREADS))
+
+
+def frame_bytes(decoded: DecodedFrame) -> int:
+    return sum(plane.buffer_size for plane in decoded.frame.planes)
 
 
 def cut_short(info: VideoInfo, span_s: float) -> str | None:

@@ -170,16 +170,23 @@ def normalise_rotation(degrees: float) -> int:
     return round(degrees / 90.0) % 4 * 90
 
 
-def iter_frames(path: str, *, threads: bool = True, info_out: list[VideoInfo] | None = None) -> Iterator[DecodedFrame]:
+def iter_frames(
+    path: str, *, threads: bool | int = True, info_out: list[VideoInfo] | None = None
+) -> Iterator[DecodedFrame]:
     """Yield every frame in decode order.
+
+    ``threads``: True lets FFmpeg pick its decoder threads, False or 1 decodes on the calling
+    thread only, an int > 1 asks for that many.
 
     Raises ``VideoError`` if the file cannot be opened. A decoding error after at least one
     frame ends the iteration with ``TruncatedVideo`` so callers can keep what they have.
     """
     with open_container(path) as container:
         stream = container.streams.video[0]
-        if threads:
+        if threads is True or threads > 1:
             stream.thread_type = "AUTO"
+            if threads is not True:
+                stream.thread_count = int(threads)
         info = _info(container, path)
         if info_out is not None:
             info_out.append(info)

@@ -7,10 +7,13 @@ fast camera motion (large but steady changes) from being read as cuts.
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 
 import cv2
 import numpy as np
+
+from framesift.video.kernels import block_means
 
 THUMB_SIZE = (32, 18)  # (width, height) of the RGB thumbnail each frame is reduced to
 HIST_BINS = 4  # per channel -> 64-bin joint histogram
@@ -18,25 +21,35 @@ HIST_BINS = 4  # per channel -> 64-bin joint histogram
 
 def thumb_signature(thumb: np.ndarray) -> np.ndarray:
     """Feature of one (h, w, 3) uint8 thumbnail: normalised joint colour histogram + pixels."""
-    q = (thumb.astype(np.int32) * HIST_BINS) // 256
-    codes = (q[..., 0] * HIST_BINS + q[..., 1]) * HIST_BINS + q[..., 2]
-    hist = np.bincount(codes.ravel(), minlength=HIST_BINS**3).astype(np.float32)
-    hist /= max(1.0, hist.sum())
-    pixels = thumb.astype(np.float32).ravel() / 255.0
-    return np.concatenate([hist, pixels])
+    q = np.asarray(thumb, np.uint8) // np.uint8(256 // HIST_BINS)  # bins of equal width (HIST_BINS divides 256)
+    codes = (q[..., 0] * np.uint8(HIST_BINS) + q[..., 1]) * np.uint8(HIST_BINS) + q[..., 2]
+    signature = np.empty(HIST_BINS**3 + q.size, np.float32)
+    hist = np.bincount(codes.ravel(), minlength=HIST_BINS**3)
+    signature[: HIST_BINS**3] = hist * np.float32(1.0 / max(1, codes.size))
+    np.multiply(thumb.ravel(), np.float32(1.0 / 255.0), out=signature[HIST_BINS**3 :])
+    return signature
 
 
 def yuv_thumbnail(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The RGB thumbnail of ``THUMB_SIZE`` straight from the planes (area averaging, no swscale)."""
-    planes = [cv2.resize(p, THUMB_SIZE, interpolation=cv2.INTER_AREA) for p in (y, u, v)]
-    return cv2.cvtColor(np.dstack(planes), cv2.COLOR_YUV2RGB)
+    """The RGB thumbnail of ``THUMB_SIZE`` straight from the planes (block means, no swscale).
+
+    OpenCV's area resize costs ~0.07 ms for a 640x360 plane at this 20x reduction; the compiled
+    block mean is ~4x cheaper, and this runs for every decoded frame.
+    """
+    width, height = THUMB_SIZE
+    yuv = np.empty((height, width, 3), np.uint8)
+    for channel, plane in enumerate((y, u, v)):
+        block_means(plane, yuv[:, :, channel])
+    return cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB)
 
 
 def change_score(previous: np.ndarray, current: np.ndarray) -> float:
     """Change between two signatures in [0, 1]: geometric mean of histogram and pixel change."""
     n_hist = HIST_BINS**3
-    hist_change = 0.5 * float(np.abs(current[:n_hist] - previous[:n_hist]).sum())
-    pixel_change = float(np.abs(current[n_hist:] - previous[n_hist:]).mean()) if len(current) > n_hist else hist_change
+    difference = np.abs(current - previous)  # one pass over both parts: runs for every decoded frame
+    hist_change = 0.5 * float(difference[:n_hist].sum())
+    n_pixels = len(current) - n_hist
+    pixel_change = float(difference[n_hist:].sum()) / n_pixels if n_pixels else hist_change
     return float(np.sqrt(min(max(hist_change, 0.0), 1.0) * min(max(pixel_change * 2.0, 0.0), 1.0)))
 
 
@@ -60,7 +73,7 @@ class ShotTracker:
         if self._previous is not None:
             score = change_score(self._previous, signature)
             self._since_cut += 1
-            typical = float(np.median(self._recent)) if self._recent else 0.0
+            typical = statistics.median(self._recent) if self._recent else 0.0  # 15 floats: no numpy
             if score >= self.threshold and self._since_cut >= self.min_shot and score > self.ratio * typical:
                 is_cut = True
                 self.shot_id += 1

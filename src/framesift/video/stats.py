@@ -1,4 +1,4 @@
-"""Per-frame quality statistics (pure numpy on a grayscale image; no I/O).
+"""Per-frame quality statistics of a grayscale image (pure; no I/O).
 
 Definitions follow ../shared/DESIGN.md and LightlyOne's public docs:
 - sharpness: variance of the 4-neighbour Laplacian on the 0-255 gray image (higher = sharper)
@@ -9,16 +9,19 @@ Definitions follow ../shared/DESIGN.md and LightlyOne's public docs:
   blank, frozen-green or half-decoded frames.
 
 All four are computed on the gray (luma) image shrunk to at most 400 px height (area
-averaging by an integer factor, e.g. 1080 -> 360 rows), with OpenCV's SIMD kernels: this runs once per indexed frame and must cost much
-less than decoding it.
+averaging by an integer factor, e.g. 1080 -> 360 rows) by the compiled one-pass kernel in
+``kernels``: this runs once per indexed frame and must cost much less than decoding it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from framesift.video.kernels import gray_sums, laplacian_sums
 
 STATS_HEIGHT = 400
 UNIFORM_PIXEL_THRESHOLD = 5.0 / 255.0
@@ -43,11 +46,6 @@ class FrameStats:
     uniform_row_ratio: float
 
 
-def laplacian(gray: np.ndarray) -> np.ndarray:
-    """4-neighbour Laplacian of the interior pixels (output is 2 px smaller in each axis)."""
-    return cv2.Laplacian(np.ascontiguousarray(gray), cv2.CV_16S, ksize=1)[1:-1, 1:-1]
-
-
 def resize_for_stats(gray: np.ndarray) -> np.ndarray:
     """Shrink by the smallest integer factor that gives at most ``STATS_HEIGHT`` rows.
 
@@ -65,21 +63,19 @@ def frame_stats(gray: np.ndarray) -> FrameStats:
     """Statistics of a uint8 gray image of any size (resized to ``STATS_HEIGHT`` rows first)."""
     if gray.ndim != 2:
         raise ValueError(f"expected a 2-D gray image, got shape {gray.shape}")
-    gray = resize_for_stats(np.ascontiguousarray(gray, dtype=np.uint8))
-    mean, std = cv2.meanStdDev(gray)
-    brightness, contrast = float(mean[0, 0]) / 255.0, float(std[0, 0]) / 255.0
-    if gray.shape[0] < 3 or gray.shape[1] < 3:
+    gray = resize_for_stats(np.asarray(gray, dtype=np.uint8))
+    height, width = gray.shape
+    total, squares = gray_sums(gray)
+    n = height * width
+    mean = total / n
+    brightness, contrast = mean / 255.0, math.sqrt(max(squares / n - mean * mean, 0.0)) / 255.0
+    if height < 3 or width < 3:
         return FrameStats(0.0, brightness, contrast, 1.0)
-    lap = laplacian(gray)
-    n = lap.size
-    total = cv2.sumElems(lap)[0]
-    squares = cv2.norm(lap, cv2.NORM_L2SQR)
-    uniform = cv2.inRange(lap, -UNIFORM_PIXEL_LEVEL, UNIFORM_PIXEL_LEVEL)  # 255 where uniform
-    row_sums = uniform.astype(np.float32) @ np.ones(uniform.shape[1], np.float32)  # BLAS: fastest row sum
-    uniform_rows = row_sums > UNIFORM_ROW_FRACTION * 255.0 * uniform.shape[1]
+    lap_total, lap_squares, uniform_rows = laplacian_sums(gray, UNIFORM_PIXEL_LEVEL, UNIFORM_ROW_FRACTION)
+    m = (height - 2) * (width - 2)
     return FrameStats(
-        sharpness=float(squares / n - (total / n) ** 2),
+        sharpness=max(lap_squares / m - (lap_total / m) ** 2, 0.0),
         brightness=brightness,
         contrast=contrast,
-        uniform_row_ratio=float(uniform_rows.mean()),
+        uniform_row_ratio=uniform_rows / (height - 2),
     )
