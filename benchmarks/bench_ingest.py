@@ -39,11 +39,14 @@ DEFAULT_VIDEOS = [
 ]
 
 
-def decode_only(path: str) -> int:
+def decode_only(path: str, threaded: bool = True) -> int:
     count = 0
     with av.open(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        if threaded:
+            stream.thread_type = "AUTO"
+        else:
+            stream.thread_count = 1
         for _ in container.decode(stream):
             count += 1
     return count
@@ -100,8 +103,8 @@ def make_hd_clip(folder: Path, seconds: int = 10) -> Path:
 
 def bench_ingest(videos: list[Path], repeats: int) -> list[str]:
     has_ffmpeg = shutil.which("ffmpeg") is not None
-    rows = ["| video | resolution | frames | PyAV decode fps | ffmpeg -f null fps | ingest fps | ingest ÷ decode |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| video | resolution | frames | PyAV threaded decode fps | PyAV 1-thread decode fps | ffmpeg -f null fps "
+            "| ingest fps | ingest ÷ threaded decode |", "|---|---|---|---|---|---|---|---|"]
     ratios = []
     for video in videos:
         path = str(video)
@@ -109,17 +112,19 @@ def bench_ingest(videos: list[Path], repeats: int) -> list[str]:
         with av.open(path) as c:
             s = c.streams.video[0]
             resolution = f"{s.codec_context.width}x{s.codec_context.height}"
-        decode_t, ffmpeg_t, ingest_t = [], [], []
-        for _ in range(repeats):  # interleaved so load changes hit all three alike
+        decode_t, single_t, ffmpeg_t, ingest_t = [], [], [], []
+        for _ in range(repeats):  # interleaved so load changes hit all alike
             decode_t.append(timed(decode_only, path))
+            single_t.append(timed(decode_only, path, False))
             if has_ffmpeg:
                 ffmpeg_t.append(timed(ffmpeg_null, path))
             ingest_t.append(framesift_ingest(path))
         d, i = statistics.median(decode_t), statistics.median(ingest_t)
         f = f"{n / statistics.median(ffmpeg_t):.0f}" if ffmpeg_t else "n/a"
         ratios.append(d / i)
-        rows.append(f"| {video.name} | {resolution} | {n} | {n / d:.0f} | {f} | {n / i:.0f} | {d / i:.2f} |")
-    rows.append(f"| **geometric mean** | | | | | | **{float(np.exp(np.mean(np.log(ratios)))):.2f}** |")
+        single = n / statistics.median(single_t)
+        rows.append(f"| {video.name} | {resolution} | {n} | {n / d:.0f} | {single:.0f} | {f} | {n / i:.0f} | {d / i:.2f} |")
+    rows.append(f"| **geometric mean** | | | | | | | **{float(np.exp(np.mean(np.log(ratios)))):.2f}** |")
     return rows
 
 
@@ -161,7 +166,9 @@ def main() -> None:
     if not args.no_hd:
         videos.append(make_hd_clip(tmp))
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    print(f"machine: {os.cpu_count()} cores; PyAV {av.__version__}\n")
+    from framesift.pipeline.ingest import decoder_threads
+
+    print(f"machine: {os.cpu_count()} cores; PyAV {av.__version__}; ingest decoder threads: {decoder_threads()}\n")
     print("\n".join(bench_ingest(videos, args.repeats)))
     print()
     print("\n".join(bench_embed(videos[0], args.batch_sizes, args.embedders, args.threads)))

@@ -125,6 +125,25 @@ def test_ray_predict_stores_the_local_predictions_and_scores(engines, random_yol
     assert (again.frames, again.videos_skipped) == (0, 2)
 
 
+def test_predict_cli_engine_ray_stores_what_the_local_engine_stores(engines, random_yolo, monkeypatch):
+    """`framesift predict --engine ray` and plain `framesift predict`: same frames, classes and boxes."""
+    pytest.importorskip("ultralytics")
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    ws = Workspace.open(engines["ray"].workspace)
+    runner = CliRunner()
+    common = ["predict", "--out", str(ws.root), "--model", random_yolo, "--imgsz", "64", "--conf", "0.3",
+              "--frame-stride", "6", "--batch-size", "5"]
+    for task, extra in (("cli_local", []), ("cli_ray", ["--engine", "ray"])):
+        result = runner.invoke(app, [*common, "--task", task, *extra])
+        assert result.exit_code == 0, result.output
+        assert f"task {task}" in result.output and f"{N_FRAMES // 6} frames" in result.output
+    rows = {task: ws.catalog.query("SELECT frame_id, category_id, x, y, w, h, score FROM predictions WHERE task = ? "
+                                   "ORDER BY frame_id, score DESC, x, y", (task,)) for task in ("cli_local", "cli_ray")}
+    assert rows["cli_local"] and [r[:2] for r in rows["cli_local"]] == [r[:2] for r in rows["cli_ray"]]
+    assert np.allclose(np.array([r[2:] for r in rows["cli_local"]], float), np.array([r[2:] for r in rows["cli_ray"]], float),
+                       atol=1e-4)
+
+
 def test_killed_ray_ingest_and_embed_resume_through_the_cli(tmp_path, input_dir, engines):
     """A run killed mid-ingest and mid-embed finishes with `--engine ray` exactly like the local engine."""
     ws = Workspace.open(tmp_path / "ws")

@@ -1,4 +1,4 @@
-"""Command: ray-predict (``framesift predict`` on Ray Data actors; ingest/embed use --engine ray)."""
+"""Command: ray-predict, kept as a short name for ``framesift predict --engine ray``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", "-o", "--workspace", help="Workspace folder.")],
         model: Annotated[str, typer.Option(help="Ultralytics weights (.pt) or model .yaml, or 'mtcnn' for faces.")],
         task: Annotated[str | None, typer.Option(help="Task name (default: model file stem, 'faces' for mtcnn).")] = None,
+        classes: Annotated[list[str] | None, typer.Option(help="Keep only these classes (names or ids, comma-separated).")] = None,
         conf: Annotated[float | None, typer.Option(help="Minimum box confidence (default 0.1 for YOLO).")] = None,
+        iou: Annotated[float, typer.Option(help="NMS IoU threshold (YOLO).")] = 0.7,
         imgsz: Annotated[int | None, typer.Option(help="Model input size (default: the model's own).")] = None,
         device: Annotated[str | None, typer.Option(help="cpu, cuda (default: cuda when available).")] = None,
         batch_size: Annotated[int, typer.Option(help="Frames per model call.")] = 16,
@@ -24,23 +26,10 @@ def register(app: typer.Typer) -> None:
         ray_address: Annotated[str | None, typer.Option(help="auto or ray://HOST:10001 (default: a local cluster).")] = None,
         ray_num_cpus: Annotated[int | None, typer.Option(help="CPUs of a local cluster started here.")] = None,
     ) -> None:
-        """`framesift predict` with decoding and the model on Ray actors; the catalog is written here."""
-        from framesift.distributed.cluster import ClusterOptions
-        from framesift.distributed.ray_engine import predict_videos_ray, predictor_factory
-        from framesift.errors import FramesiftError
-        from framesift.predict.base import FACE_MODELS, get_predictor
-        from framesift.workspace import Workspace
+        """`framesift predict --engine ray`: decoding and the model on Ray actors; the catalog is written here."""
+        from framesift.predict.cli import run_predict
 
-        if fps is not None and frame_stride is not None:
-            raise FramesiftError("ray-predict: give --fps or --frame-stride, not both")
-        workspace = Workspace.open(out, create=False)
-        options = {"imgsz": imgsz, "device": device, "conf": conf}
-        if conf is None and model.lower() not in FACE_MODELS:
-            options["conf"] = 0.1
-        options = {k: v for k, v in options.items() if v is not None}
-        summary = predict_videos_ray(
-            workspace, get_predictor(model, **options), predictor_factory(model, options), task=task,
-            batch_size=batch_size, frame_stride=frame_stride, fps=fps, replace=replace,
-            cluster=ClusterOptions(ray_address, ray_num_cpus),
-        )
+        summary = run_predict(out, model, task=task, classes=classes, conf=conf, iou=iou, imgsz=imgsz, device=device,
+                              batch_size=batch_size, fps=fps, frame_stride=frame_stride, replace=replace,
+                              engine="ray", ray_address=ray_address, ray_num_cpus=ray_num_cpus)
         typer.echo("\n".join(summary.lines()))

@@ -41,7 +41,8 @@ def _ingest(task: dict[str, Any]) -> Handler:
 
     scan = VideoScan()
     sampler = FrameSampler(frame_stride=task["frame_stride"], fps=task["fps"])
-    return relay("rows", scan_video(task["path"], sampler, scan), lambda: scan)
+    # One decoder thread: the task holds one CPU, and many run side by side on a node.
+    return relay("rows", scan_video(task["path"], sampler, scan, threads=1), lambda: scan)
 
 
 class EmbedWorker:

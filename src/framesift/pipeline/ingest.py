@@ -92,11 +92,14 @@ class VideoScan:
     warning: str | None = None
 
 
-def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int = INSERT_BATCH) -> Iterator[list[FrameRow]]:
+def scan_video(
+    path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int = INSERT_BATCH, threads: int | None = None
+) -> Iterator[list[FrameRow]]:
     """Decode a video once and yield its index rows in batches; fills ``scan`` as it goes.
 
     No catalog access: the local engine writes the batches itself, the Ray engine runs this
     on a worker and ships the batches to the driver. Raises VideoError if unreadable.
+    ``threads``: decoder threads (default: ``decoder_threads()``; Ray tasks hold one CPU and pass 1).
     """
     tracker = ShotTracker()
     rows: list[FrameRow] = []
@@ -107,7 +110,8 @@ def scan_video(path: str, sampler: FrameSampler, scan: VideoScan, *, batch: int 
     # The decoder runs ahead in a background thread while this thread computes the statistics; it
     # gets the cores the statistics leave (one on 2 cores, which beats FFmpeg's frame threads
     # taking turns with the statistics on the same cores: BENCHMARKS.md).
-    frames = prefetch(iter_frames(path, threads=decoder_threads(), info_out=info_box), item_bytes=frame_bytes)
+    frames = prefetch(iter_frames(path, threads=threads or decoder_threads(), info_out=info_box),
+                      item_bytes=frame_bytes)
     with bar(desc=f"ingest {path.rsplit('/', 1)[-1]}") as progress, contextlib.closing(frames):
         try:
             for decoded in frames:

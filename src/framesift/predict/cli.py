@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 
 Workspace_ = Annotated[Path, typer.Option("--out", "-o", "--workspace", help="Workspace folder.")]
 AllowUnmatched_ = Annotated[bool, typer.Option("--allow-unmatched", help="Skip files that match no indexed frame "
                                                "(default: error listing them).")]
+
+
+def run_predict(
+    out: Path, model: str, *, task: str | None = None, classes: list[str] | None = None, conf: float | None = None,
+    iou: float | None = None, imgsz: int | None = None, device: str | None = None, batch_size: int = 16,
+    fps: float | None = None, frame_stride: int | None = None, replace: bool = False, engine: str = "local",
+    ray_address: str | None = None, ray_num_cpus: int | None = None,
+) -> Any:
+    """``framesift predict`` (and ``ray-predict``): the same options on either engine."""
+    from framesift.errors import FramesiftError
+    from framesift.predict.base import FACE_MODELS, get_predictor
+    from framesift.workspace import Workspace
+
+    if fps is not None and frame_stride is not None:
+        raise FramesiftError("predict: give --fps or --frame-stride, not both")
+    workspace = Workspace.open(out, create=False)
+    options = {"iou": iou, "imgsz": imgsz, "device": device, "classes": _split(classes), "conf": conf}
+    if conf is None and model.lower() not in FACE_MODELS:
+        options["conf"] = 0.1
+    options = {k: v for k, v in options.items() if v is not None}
+    predictor = get_predictor(model, **options)
+    if engine == "ray":
+        from framesift.distributed.cluster import ClusterOptions
+        from framesift.distributed.ray_engine import predict_videos_ray, predictor_factory
+
+        return predict_videos_ray(workspace, predictor, predictor_factory(model, options), task=task,
+                                  batch_size=batch_size, frame_stride=frame_stride, fps=fps, replace=replace,
+                                  cluster=ClusterOptions(ray_address, ray_num_cpus))
+    from framesift.predict.video import predict_videos
+
+    return predict_videos(workspace, predictor, task=task, batch_size=batch_size, frame_stride=frame_stride, fps=fps,
+                          replace=replace)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -35,21 +67,17 @@ def register(app: typer.Typer) -> None:
         frame_stride: Annotated[int | None, typer.Option(help="Predict every k-th frame (by frame index).")] = None,
         replace: Annotated[bool, typer.Option("--replace", help="Overwrite a task that holds another model's "
                                               "predictions.")] = False,
+        engine: Annotated[Literal["local", "ray"], typer.Option(help="local, or ray: decoding and the model on Ray "
+                                                                "actors (see docs/scaling.md).")] = "local",
+        ray_address: Annotated[str | None, typer.Option(help="With --engine ray: auto or ray://HOST:10001 "
+                                                        "(default: a local cluster).")] = None,
+        ray_num_cpus: Annotated[int | None, typer.Option(help="With --engine ray: CPUs of a local cluster started "
+                                                         "here.")] = None,
     ) -> None:
         """Run a detector/classifier on the indexed frames (decoded from the videos) and score them."""
-        from framesift.errors import FramesiftError
-        from framesift.predict.base import get_predictor
-        from framesift.predict.video import predict_videos
-        from framesift.workspace import Workspace
-
-        if fps is not None and frame_stride is not None:
-            raise FramesiftError("predict: give --fps or --frame-stride, not both")
-        workspace = Workspace.open(out, create=False)
-        options = {"iou": iou, "imgsz": imgsz, "device": device, "classes": _split(classes)}
-        options["conf"] = conf if conf is not None or model.lower() in ("mtcnn", "faces", "face") else 0.1
-        predictor = get_predictor(model, **{k: v for k, v in options.items() if v is not None})
-        summary = predict_videos(workspace, predictor, task=task, batch_size=batch_size, frame_stride=frame_stride,
-                                 fps=fps, replace=replace)
+        summary = run_predict(out, model, task=task, classes=classes, conf=conf, iou=iou, imgsz=imgsz, device=device,
+                              batch_size=batch_size, fps=fps, frame_stride=frame_stride, replace=replace,
+                              engine=engine, ray_address=ray_address, ray_num_cpus=ray_num_cpus)
         typer.echo("\n".join(summary.lines()))
 
     @app.command("import-predictions")

@@ -187,6 +187,8 @@ def iter_frames(
             stream.thread_type = "AUTO"
             if threads is not True:
                 stream.thread_count = int(threads)
+        else:
+            stream.thread_count = 1  # PyAV's default is FFmpeg's automatic slice threading
         info = _info(container, path)
         if info_out is not None:
             info_out.append(info)
