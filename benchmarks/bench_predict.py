@@ -114,7 +114,8 @@ def bench_import(tmp: Path, copies: int) -> None:
     ws.close()
 
 
-def bench_predict(tmp: Path, n_frames: int, imgsz: int, batch: int, device: str | None) -> None:
+def bench_predict(tmp: Path, n_frames: int, sizes: list[int], batches: list[int], device: str | None) -> None:
+    """predict_videos frames/s by model input size and batch size (a fresh task per setting)."""
     import av
 
     from framesift.pipeline.ingest import ingest_videos
@@ -136,15 +137,17 @@ def bench_predict(tmp: Path, n_frames: int, imgsz: int, batch: int, device: str 
     with av.open(str(source / "ngsim.mp4")) as container:
         decoded = sum(1 for _ in container.decode(video=0))
     decode_s = time.perf_counter() - start
-    options = {"imgsz": imgsz, **({"device": device} if device else {})}
-    predictor = get_predictor("yolov8n.yaml", **options)
-    predictor.predict([np.zeros((480, 640, 3), np.uint8)])  # warm-up (model fuse, first allocation)
-    start = time.perf_counter()
-    summary = predict_videos(ws, predictor, task="yolo", batch_size=batch)
-    seconds = time.perf_counter() - start
-    print(f"predict: YOLOv8n (random weights) imgsz {imgsz}, batch {batch}, device {device or 'auto'}: "
-          f"{summary.frames} of {decoded} frames in {seconds:.2f} s = {summary.frames / seconds:.1f} frames/s "
-          f"(decoding all {decoded} frames alone: {decode_s:.2f} s)")
+    print(f"predict: YOLOv8n (random weights), device {device or 'auto'}, torch threads "
+          f"{__import__('torch').get_num_threads()}; decoding all {decoded} frames alone: {decode_s:.2f} s")
+    print("| imgsz | batch | frames | seconds | frames/s |\n|---|---|---|---|---|")
+    for imgsz in sizes:
+        predictor = get_predictor("yolov8n.yaml", imgsz=imgsz, **({"device": device} if device else {}))
+        predictor.predict([np.zeros((480, 640, 3), np.uint8)])  # warm-up (model fuse, first allocation)
+        for batch in batches:
+            start = time.perf_counter()
+            summary = predict_videos(ws, predictor, task=f"yolo_{imgsz}_{batch}", batch_size=batch)
+            seconds = time.perf_counter() - start
+            print(f"| {imgsz} | {batch} | {summary.frames} | {seconds:.2f} | {summary.frames / seconds:.1f} |")
     ws.close()
 
 
@@ -155,16 +158,19 @@ def main() -> None:
     parser.add_argument("--prob-boxes", type=int, default=1_000_000)
     parser.add_argument("--copies", type=int, default=10, help="copies of the NGSIM clip to import")
     parser.add_argument("--predict-frames", type=int, default=45)
-    parser.add_argument("--imgsz", type=int, default=640)
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--imgsz", type=int, nargs="+", default=[640])
+    parser.add_argument("--batch", type=int, nargs="+", default=[16])
+    parser.add_argument("--only-predict", action="store_true", help="skip the scores and import benchmarks")
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
-    bench_scores(args.frames, args.boxes, args.prob_boxes)
+    if not args.only_predict:
+        bench_scores(args.frames, args.boxes, args.prob_boxes)
     if not NGSIM.exists():
         print(f"{NGSIM} not found: import and predict benchmarks skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        bench_import(Path(tmp) / "imp", args.copies)
+        if not args.only_predict:
+            bench_import(Path(tmp) / "imp", args.copies)
         bench_predict(Path(tmp) / "pred", args.predict_frames, args.imgsz, args.batch, args.device)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible")
 
