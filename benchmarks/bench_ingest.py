@@ -128,27 +128,32 @@ def bench_ingest(videos: list[Path], repeats: int) -> list[str]:
     return rows
 
 
-def bench_embed(video: Path, batch_sizes: list[int], embedders: list[str], threads: int) -> list[str]:
+def bench_embed(videos: list[Path], batch_sizes: list[int], embedders: list[str], threads: list[int]) -> list[str]:
+    """Embedding frames/s by embedder, source resolution, batch size and torch threads (256 frames each)."""
     from framesift.embed import get_embedder
     from framesift.video.decode import iter_frames
 
-    rows = ["| embedder | input | batch | threads | frames/s (embed only) | frames/s (decode+resize+embed) |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| embedder | video | model input | batch | threads | frames/s (model only) | frames/s (decode+resize+model) |",
+            "|---|---|---|---|---|---|---|"]
     for name in embedders:
-        options = {"threads": threads} if name == "efficientnet_lite0" else {}
-        embedder = get_embedder(name, **options)
-        width, height = embedder.input_size
-        start = time.perf_counter()
-        images = [f.to_rgb(width, height) for _, f in zip(range(256), iter_frames(str(video)), strict=False)]
-        prep = (time.perf_counter() - start) / len(images)
-        for batch in batch_sizes:
-            embedder.embed(np.stack(images[:batch]))  # warm-up
-            start = time.perf_counter()
-            for k in range(0, len(images), batch):
-                embedder.embed(np.stack(images[k : k + batch]))
-            per_frame = (time.perf_counter() - start) / len(images)
-            rows.append(f"| {name} | {width}x{height} | {batch} | {threads} | {1 / per_frame:.1f} | "
-                        f"{1 / (per_frame + prep):.1f} |")
+        for count in threads:
+            options = {"threads": count} if name == "efficientnet_lite0" else {}
+            embedder = get_embedder(name, **options)
+            width, height = embedder.input_size
+            for video in videos:
+                start = time.perf_counter()
+                images = [f.to_rgb(width, height) for _, f in zip(range(256), iter_frames(str(video)), strict=False)]
+                prep = (time.perf_counter() - start) / len(images)
+                with av.open(str(video)) as c:
+                    source = f"{c.streams.video[0].codec_context.width}x{c.streams.video[0].codec_context.height}"
+                for batch in batch_sizes:
+                    embedder.embed(np.stack(images[:batch]))  # warm-up
+                    start = time.perf_counter()
+                    for k in range(0, len(images), batch):
+                        embedder.embed(np.stack(images[k : k + batch]))
+                    per_frame = (time.perf_counter() - start) / len(images)
+                    rows.append(f"| {name} | {source} | {width}x{height} | {batch} | {count} | {1 / per_frame:.1f} | "
+                                f"{1 / (per_frame + prep):.1f} |")
     return rows
 
 
@@ -159,7 +164,10 @@ def main() -> None:
     parser.add_argument("--no-hd", action="store_true", help="skip the generated 1080p clip")
     parser.add_argument("--batch-sizes", type=int, nargs="*", default=[8, 32, 64])
     parser.add_argument("--embedders", nargs="*", default=["pixels", "efficientnet_lite0"])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[os.cpu_count() or 2], help="torch threads to try")
+    parser.add_argument("--no-ingest", action="store_true", help="only the embedding table")
+    parser.add_argument("--embed-videos", type=int, default=1,
+                        help="embed the first N videos (the generated 1080p clip is always added when made)")
     args = parser.parse_args()
     videos = args.videos or [SHARED / v for v in DEFAULT_VIDEOS if (SHARED / v).exists()]
     tmp = Path(tempfile.mkdtemp(prefix="bench-videos-"))
@@ -169,9 +177,12 @@ def main() -> None:
     from framesift.pipeline.ingest import decoder_threads
 
     print(f"machine: {os.cpu_count()} cores; PyAV {av.__version__}; ingest decoder threads: {decoder_threads()}\n")
-    print("\n".join(bench_ingest(videos, args.repeats)))
-    print()
-    print("\n".join(bench_embed(videos[0], args.batch_sizes, args.embedders, args.threads)))
+    if not args.no_ingest:
+        print("\n".join(bench_ingest(videos, args.repeats)))
+        print()
+    embed_videos = videos[: args.embed_videos] + ([videos[-1]] if not args.no_hd else [])
+    if args.embedders:
+        print("\n".join(bench_embed(embed_videos, args.batch_sizes, args.embedders, args.threads)))
     shutil.rmtree(tmp, ignore_errors=True)
 
 
