@@ -10,6 +10,7 @@ itself: blocks waiting for their turn sit in Ray's object store, which spills to
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -63,10 +64,11 @@ def connect(options: ClusterOptions) -> None:
     except (ConnectionError, ValueError, RuntimeError) as err:
         where = options.address or "a local cluster"
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise FramesiftError(
-            f"framesift.ray_address: cannot connect to Ray at {where} ({first}); start it with `ray start --head` "
-            "or fix the address"
-        ) from err
+        hint = "start it with `ray start --head` or fix the address"
+        if options.address and not os.environ.get("RAY_AUTH_MODE"):
+            hint += ("; if the cluster uses token authentication (the default of `ray start` since Ray 2.59), "
+                     "export RAY_AUTH_MODE=token with the head's token (RAY_AUTH_TOKEN or ~/.ray/auth_token) first")
+        raise FramesiftError(f"framesift.ray_address: cannot connect to Ray at {where} ({first}); {hint}") from err
 
 
 def cluster_cpus() -> int:
