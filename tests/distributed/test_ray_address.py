@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,10 +44,15 @@ def ray_head(tmp_path: Path):
         pytest.skip("the ray and framesift commands are not installed next to this Python")
     port = free_port()
     log = tmp_path / "head.log"
+    # Its own temp dir (short: Unix socket paths live there): `ray start` records its address in
+    # TEMP/ray_current_cluster, and a record left in the default /tmp/ray would make every later
+    # `ray.init()` on this machine try to attach to this dead head.
+    temp_dir = tempfile.mkdtemp(prefix="fsray", dir="/tmp")
     with open(log, "wb") as out:
         head = subprocess.Popen(
             [str(RAY_CLI), "start", "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
-             "--block"], stdout=out, stderr=subprocess.STDOUT, env=NO_AUTH, start_new_session=True)
+             "--temp-dir", temp_dir, "--block"], stdout=out, stderr=subprocess.STDOUT, env=NO_AUTH,
+            start_new_session=True)
     try:
         deadline = time.monotonic() + 90
         while "will now block" not in log.read_text(errors="replace"):
@@ -60,6 +67,7 @@ def ray_head(tmp_path: Path):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 head.wait(wait)
                 break
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_ingest_on_a_cluster_address_writes_the_local_catalog(tmp_path, input_dir, ray_head):
