@@ -84,3 +84,11 @@ def test_yuv_thumbnail_matches_opencv_conversion_of_the_averaged_planes():
     planes = [cv2.resize(p, THUMB_SIZE, interpolation=cv2.INTER_AREA) for p in (y, u, v)]
     assert np.abs(thumb.astype(int) - cv2.cvtColor(np.dstack(planes), cv2.COLOR_YUV2RGB)).max() <= 2
     assert (thumb[..., 0] > thumb[..., 2]).all()  # V (red difference) 200 > U (blue difference) 90: reddish
+
+
+def test_block_means_of_a_plane_smaller_than_the_thumbnail_repeat_its_pixels():
+    plane = np.arange(6 * 8, dtype=np.uint8).reshape(6, 8) * 5  # smaller than 32x18 in both axes
+    out = np.empty((18, 32), np.uint8)
+    block_means(plane, out)
+    rows, cols = np.arange(18) * 6 // 18, np.arange(32) * 8 // 32
+    assert np.array_equal(out, plane[np.ix_(rows, cols)])

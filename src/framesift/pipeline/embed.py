@@ -171,9 +171,9 @@ def _embed_batches(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(frame ids, vectors) per model call; raises VideoError after the last good batch.
 
-    Decoding and resizing run in a background thread a few frames ahead of the model
-    (1.2x the frames/s of taking turns on 2 CPU cores, BENCHMARKS.md); on a GPU they would
-    otherwise be the bottleneck.
+    Decoding and resizing run in a background thread a few frames ahead of the model (on 2
+    CPU cores +4 % frames/s for 432p sources, ~+15 % for 1080p, BENCHMARKS.md); on a GPU they
+    would otherwise be the bottleneck.
     """
     width, height = embedder.input_size
     pairs = np.asarray(targets, np.int64).reshape(-1, 2)
