@@ -13,10 +13,8 @@ import numpy as np
 
 from framesift.errors import FramesiftError
 from framesift.store.catalog import Catalog
-from framesift.util.scratch import scratch_array
+from framesift.util.scratch import copy_rows, scratch_array
 from framesift.video.stats import LIGHTLY_METADATA_KEYS, STAT_NAMES
-
-_FILL_ROWS = 8192  # rows copied per step into the filled matrix
 
 
 @dataclass
@@ -114,8 +112,7 @@ def fill_from_nearest_embedded(
             f"{int((row_of < 0).sum())} frames belong to videos without any embedded frame; run `framesift embed`"
         )
     out = scratch_array((len(row_of), vectors.shape[1]), np.float32, scratch_dir)
-    for lo in range(0, len(row_of), _FILL_ROWS):
-        out[lo : lo + _FILL_ROWS] = vectors[row_of[lo : lo + _FILL_ROWS]]
+    copy_rows(out, vectors, row_of)
     return out
 
 

@@ -18,10 +18,8 @@ import numpy as np
 
 from framesift.util.atomic import atomic_path, write_npy
 from framesift.util.crashpoint import crash_point
-from framesift.util.scratch import scratch_array
+from framesift.util.scratch import copy_rows, scratch_array
 from framesift.workspace import Workspace
-
-_COMPACT_ROWS = 8192  # rows copied per step (bounded temporaries whatever the video length)
 
 
 def embedding_key(model: str, embed_fps: float | None = None) -> str:
@@ -188,15 +186,12 @@ class EmbeddingStore:
             hit = sorted_wanted[slot] == matrix.frame_ids
             rows = np.flatnonzero(hit)
             dst = order[slot[rows]]
-            for lo in range(0, len(rows), _COMPACT_ROWS):  # in steps: one long video is not copied whole
-                out[dst[lo : lo + _COMPACT_ROWS]] = matrix.vectors[rows[lo : lo + _COMPACT_ROWS]]
+            copy_rows(out, matrix.vectors, rows, dst)  # in steps: one long video is not copied whole
             found[dst] = True
         if found.all():
             return EmbeddingMatrix(wanted, out)
         keep = np.flatnonzero(found)
-        for lo in range(0, len(keep), _COMPACT_ROWS):  # in place: keep[i] >= i, so no row is read after being overwritten
-            part = keep[lo : lo + _COMPACT_ROWS]
-            out[lo : lo + len(part)] = out[part]
+        copy_rows(out, out, keep)  # in place: keep[i] >= i
         return EmbeddingMatrix(wanted[keep], out[: len(keep)])
 
 

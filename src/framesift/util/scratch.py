@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 SCRATCH_OVER_BYTES = 32 * 2**20  # arrays below this stay in RAM: mapping them buys nothing
+COPY_STEP_ROWS = 8192  # rows gathered per step by copy_rows: bounded temporaries whatever the size
 
 
 def scratch_array(shape: tuple[int, ...], dtype: type, directory: Path | None) -> np.ndarray:
@@ -34,3 +35,18 @@ def scratch_array(shape: tuple[int, ...], dtype: type, directory: Path | None) -
         with contextlib.suppress(OSError):  # Windows cannot unlink a mapped file; it stays until reboot cleanup
             os.unlink(name)
     return array
+
+
+def copy_rows(out: np.ndarray, source: np.ndarray, source_rows: np.ndarray, out_rows: np.ndarray | None = None) -> None:
+    """``out[out_rows] = source[source_rows]`` (``out[:len(source_rows)]`` without ``out_rows``) in steps.
+
+    A single fancy-indexed copy would materialise all gathered rows in RAM first, which is what a
+    scratch-backed ``out`` is there to avoid. Steps run in order, so compacting an array in place
+    (``source is out``, ascending ``source_rows[i] >= i``) never reads a row already overwritten.
+    """
+    for lo in range(0, len(source_rows), COPY_STEP_ROWS):
+        part = source_rows[lo : lo + COPY_STEP_ROWS]
+        if out_rows is None:
+            out[lo : lo + len(part)] = source[part]
+        else:
+            out[out_rows[lo : lo + COPY_STEP_ROWS]] = source[part]
