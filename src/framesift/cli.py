@@ -34,7 +34,6 @@ COMMAND_MODULES = [
     "framesift.app.cli",
     "framesift.loop.cli",
     "framesift.analytics.cli",
-    "framesift.distributed.cli",
     "framesift.bench.cli",
 ]
 

@@ -1,7 +1,8 @@
-"""Commands: predict, import-predictions, import-metadata, export-predictions, scores."""
+"""Commands: predict (and its short name ray-predict), import-predictions, import-metadata, export-predictions, scores."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -50,8 +51,9 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
+def predict_command(default_engine: str) -> Callable[..., None]:
+    """The `predict` command with ``--engine`` defaulting to ``default_engine`` (`ray-predict` is "ray")."""
+
     def predict(
         out: Workspace_,
         model: Annotated[str, typer.Option(help="Ultralytics weights (.pt) or model .yaml, or 'mtcnn' for faces.")],
@@ -68,7 +70,7 @@ def register(app: typer.Typer) -> None:
         replace: Annotated[bool, typer.Option("--replace", help="Overwrite a task that holds another model's "
                                               "predictions.")] = False,
         engine: Annotated[Literal["local", "ray"], typer.Option(help="local, or ray: decoding and the model on Ray "
-                                                                "actors (see docs/scaling.md).")] = "local",
+                                                                "actors (see docs/scaling.md).")] = default_engine,
         ray_address: Annotated[str | None, typer.Option(help="With --engine ray: auto or ray://HOST:10001 "
                                                         "(default: a local cluster).")] = None,
         ray_num_cpus: Annotated[int | None, typer.Option(help="With --engine ray: CPUs of a local cluster started "
@@ -79,6 +81,14 @@ def register(app: typer.Typer) -> None:
                               batch_size=batch_size, fps=fps, frame_stride=frame_stride, replace=replace,
                               engine=engine, ray_address=ray_address, ray_num_cpus=ray_num_cpus)
         typer.echo("\n".join(summary.lines()))
+
+    return predict
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict_command("local"))
+    app.command("ray-predict", help="Short name for `framesift predict --engine ray`: decoding and the model on Ray "
+                "actors; the catalog is written here.")(predict_command("ray"))
 
     @app.command("import-predictions")
     def import_predictions(
